@@ -1,0 +1,181 @@
+"""Frozen records of what a scan found. Units are in the field names.
+
+These are the currency of the whole project: the parser makes ``GuestRecord``,
+the scanner wraps them with ``HostResult`` in a ``ScanResult``, the inventory
+stores them and ``rhev`` reconciles them. ``to_dict`` gives the JSON shape
+(``--format json``) with exactly these field names.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+
+@dataclass(frozen=True)
+class Nic:
+    type: str  # libvirt interface type: bridge, network, direct, vhostuser, user, ...
+    mac: str | None
+    source: str | None  # bridge / network name / host device / socket path
+    model: str | None
+    target: str | None  # host-side device (vnetN), only while running
+
+
+@dataclass(frozen=True)
+class Disk:
+    device: str  # disk, cdrom, floppy, lun
+    type: str  # file, block, dir, volume, network, nvme, ...
+    source: str | None  # path, device, dir, pool/volume, protocol:name; None for empty cdrom
+    target: str | None  # guest device name (vda); disks are keyed by it
+    bus: str | None
+    format: str | None  # driver type: qcow2, raw, ...
+    readonly: bool
+
+
+@dataclass(frozen=True)
+class Graphics:
+    type: str  # vnc, spice, ...
+    port: int | None  # None when not running or autoport not yet assigned (-1)
+
+
+@dataclass(frozen=True)
+class GuestRecord:
+    hypervisor: str  # the scanned host's name as given in the noderange
+    type: str  # domain type: kvm, qemu, ...
+    name: str
+    uuid: str  # lower-case canonical form, as libvirt prints it (not byte-swapped)
+    id: int | None  # None when inactive
+    state: str  # libvirt state in lower case: running, paused, shutoff, ...
+    vcpus: int  # maximum
+    vcpus_current: int
+    memory_kib: int  # maximum
+    current_memory_kib: int
+    os_type: str | None
+    arch: str | None
+    machine: str | None
+    cpu_sockets: int | None
+    cpu_dies: int | None
+    cpu_cores: int | None
+    cpu_threads: int | None
+    nics: tuple[Nic, ...]
+    disks: tuple[Disk, ...]
+    graphics: tuple[Graphics, ...]
+    title: str | None
+    description: str | None
+    # oVirt / VDSM metadata (namespace http://ovirt.org/vm/1.0): leaf element
+    # local names to their text, e.g. {"clusterVersion": "4.3"}; None when absent.
+    ovirt: Mapping[str, str] | None = field(default=None, hash=False, compare=True)
+
+    @property
+    def memory_mib(self) -> float:
+        return self.memory_kib / 1024
+
+    def to_dict(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["ovirt"] = dict(self.ovirt) if self.ovirt is not None else None
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "GuestRecord":
+        values = dict(data)
+        values["nics"] = tuple(Nic(**n) for n in values.get("nics", ()))
+        values["disks"] = tuple(Disk(**d) for d in values.get("disks", ()))
+        values["graphics"] = tuple(Graphics(**g) for g in values.get("graphics", ()))
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class HostFacts:
+    hostname: str | None
+    hypervisor_type: str | None  # QEMU, Test, ...
+    hypervisor_version: str | None  # dotted, e.g. "7.2.0"
+    libvirt_version: str | None  # dotted, the daemon's
+    uuid: str | None  # host hardware UUID from capabilities
+    arch: str | None
+    cpu_model: str | None
+    cpu_sockets: int | None
+    cpu_cores: int | None  # per socket
+    cpu_threads: int | None  # per core
+    cpus: int | None  # logical CPUs
+    memory_kib: int | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "HostFacts":
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: data.get(k) for k in names})
+
+
+@dataclass(frozen=True)
+class DomainProblem:
+    """A domain on an otherwise scanned host that was recorded and skipped."""
+
+    domain: str  # name or uuid or file name, whatever identifies it best
+    message: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
+class HostResult:
+    name: str
+    uri: str
+    status: str  # "ok" | "failed"
+    error_class: str | None  # one of vminv.errors.ERROR_CLASSES when failed
+    error: str | None
+    facts: HostFacts | None
+    duration_s: float
+    guest_count: int = 0
+    problems: tuple[DomainProblem, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "uri": self.uri,
+            "status": self.status,
+            "error_class": self.error_class,
+            "error": self.error,
+            "facts": self.facts.to_dict() if self.facts else None,
+            "duration_s": round(self.duration_s, 3),
+            "guest_count": self.guest_count,
+            "problems": [p.to_dict() for p in self.problems],
+        }
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    started: str  # ISO 8601 UTC
+    finished: str
+    version: str  # this tool's version
+    noderange: str
+    hosts: tuple[HostResult, ...]  # in noderange order
+    guests: tuple[GuestRecord, ...]  # sorted by hypervisor, then name
+    options: Mapping[str, Any] = field(default_factory=dict, hash=False)
+
+    @property
+    def failed_hosts(self) -> tuple[HostResult, ...]:
+        return tuple(h for h in self.hosts if not h.ok)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "scan": {
+                "started": self.started,
+                "finished": self.finished,
+                "version": self.version,
+                "noderange": self.noderange,
+                "options": dict(self.options),
+                "hosts_total": len(self.hosts),
+                "hosts_failed": len(self.failed_hosts),
+                "guests_total": len(self.guests),
+            },
+            "hosts": [h.to_dict() for h in self.hosts],
+            "guests": [g.to_dict() for g in self.guests],
+        }

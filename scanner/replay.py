@@ -1,0 +1,107 @@
+"""Scan saved ``virsh dumpxml`` output instead of live hosts (air-gapped audits, tests).
+
+Layout: ``DIR/HOST/*.xml``, one folder per host named after it, one file per
+domain. Optionally ``DIR/HOST/host.json`` with ``{"uri": ..., "facts": {...},
+"states": {"<uuid or name>": "paused", ...}}``,
+because domain XML carries no state: without it a domain with an ``id`` is
+taken as running, one without as shut off.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Sequence
+
+from scanner.domainxml import parse_domain
+from scanner.model import DomainProblem, GuestRecord, HostFacts, HostResult, ScanResult
+from scanner.noderange import natural_sorted
+from scanner.scan import sort_guests, utc_now
+from vminv import __version__
+from vminv.errors import DomainXMLError, ReplayError
+
+HOST_FILE = "host.json"
+_MAX_XML_BYTES = 10 * 1024 * 1024  # a domain XML is KiBs; refuse absurd files unread
+
+
+def replay_hosts(directory: Path) -> list[str]:
+    """The host folders in a replay directory, naturally sorted."""
+    if not directory.is_dir():
+        raise ReplayError(f"replay folder {directory} does not exist", "give a folder holding one folder per host")
+    return natural_sorted(p.name for p in directory.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+def _host_meta(folder: Path) -> tuple[str | None, HostFacts | None, dict[str, str]]:
+    path = folder / HOST_FILE
+    if not path.exists():
+        return None, None, {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        facts = HostFacts.from_dict(data["facts"]) if data.get("facts") else None
+        states = {str(k).lower(): str(v) for k, v in (data.get("states") or {}).items()}
+        return data.get("uri"), facts, states
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise DomainXMLError(f"{path.name} is unreadable: {exc}") from None
+
+
+def _replay_host(directory: Path, host: str) -> tuple[HostResult, list[GuestRecord]]:
+    started = time.monotonic()
+    folder = directory / host
+    uri = f"replay://{folder}"
+    if not folder.is_dir():
+        return HostResult(
+            name=host, uri=uri, status="failed", error_class="unreachable",
+            error=f"no folder {folder} in the replay; a replay holds one folder per host",
+            facts=None, duration_s=0.0,
+        ), []
+    problems: list[DomainProblem] = []
+    try:
+        stored_uri, facts, states = _host_meta(folder)
+    except DomainXMLError as exc:
+        stored_uri, facts, states = None, None, {}
+        problems.append(DomainProblem(HOST_FILE, str(exc)))
+    guests: list[GuestRecord] = []
+    seen: set[str] = set()
+    for path in sorted(folder.glob("*.xml")):
+        try:
+            if path.stat().st_size > _MAX_XML_BYTES:
+                raise DomainXMLError(f"file is over {_MAX_XML_BYTES // 1024 // 1024} MiB; not a domain XML")
+            data = path.read_bytes()
+            record = parse_domain(data, host)
+            state = states.get(record.uuid) or states.get(record.name.lower())
+            if state:
+                record = parse_domain(data, host, state)
+        except DomainXMLError as exc:
+            problems.append(DomainProblem(path.name, str(exc)))
+            continue
+        except OSError as exc:
+            problems.append(DomainProblem(path.name, f"unreadable: {exc.strerror or exc}"))
+            continue
+        if record.uuid in seen:
+            problems.append(DomainProblem(path.name, f"a second file for domain UUID {record.uuid}; skipped"))
+            continue
+        seen.add(record.uuid)
+        guests.append(record)
+    return HostResult(
+        name=host, uri=stored_uri or uri, status="ok", error_class=None, error=None, facts=facts,
+        duration_s=time.monotonic() - started, guest_count=len(guests), problems=tuple(problems),
+    ), guests
+
+
+def scan_replay(directory: Path, hosts: Sequence[str] | None = None, noderange: str = "") -> ScanResult:
+    """Scan a replay folder; ``hosts`` limits it to those (a missing one is a failed host)."""
+    started_at = utc_now()
+    names = list(hosts) if hosts is not None else replay_hosts(directory)
+    if not directory.is_dir():
+        raise ReplayError(f"replay folder {directory} does not exist", "give a folder holding one folder per host")
+    results: list[HostResult] = []
+    guests: list[GuestRecord] = []
+    for name in names:
+        result, found = _replay_host(directory, name)
+        results.append(result)
+        guests.extend(found)
+    return ScanResult(
+        started=started_at, finished=utc_now(), version=__version__, noderange=noderange,
+        hosts=tuple(results), guests=sort_guests(guests), options={"replay": str(directory)},
+    )

@@ -1,0 +1,196 @@
+"""Scan many hosts at once: bounded concurrency, one deadline per host.
+
+A host that is down, refuses the key or never answers costs at most its own
+deadline and never stalls the others: each host runs in its own thread, the
+dispatcher gives up on it at the deadline (and frees its slot), and the ssh
+wrapper (``scanner.sshwrap``) kills the transport underneath at the same time.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Callable, Sequence
+
+from scanner.live import HostScan, scan_error, scan_libvirt_host
+from scanner.model import GuestRecord, HostResult, ScanResult
+from scanner.noderange import natural_key
+from scanner.sshwrap import SshOptions, SshWrappers
+from scanner.uri import split_uri, with_params
+from vminv import __version__
+from vminv.errors import ScanError, ScanTimeoutError, UsageError
+
+TRANSPORTS = ("libvirt", "ssh")
+
+
+@dataclass(frozen=True)
+class HostTarget:
+    name: str  # as in the noderange; becomes the guests' ``hypervisor``
+    uri: str  # the user's libvirt URI for this host, unchanged
+    transport: str = "libvirt"  # "libvirt" (libvirt's own remote driver) or "ssh" (paramiko + virsh)
+    password: str | None = field(default=None, repr=False)  # for transport "ssh" only
+
+
+@dataclass(frozen=True)
+class ScanSettings:
+    concurrency: int = 16  # hosts at once
+    timeout_s: float = 60.0  # per host: connecting and scanning together
+    xmldesc_threads: int = 16  # concurrent XMLDesc calls on one connection
+    keepalive_interval_s: int = 5
+    keepalive_count: int = 3
+    connect_timeout_s: float = 10.0
+    known_hosts: str | None = None
+    accept_new_host_keys: bool = False
+
+    def __post_init__(self) -> None:
+        if self.concurrency < 1:
+            raise UsageError(f"concurrency must be at least 1, not {self.concurrency}")
+        if self.timeout_s <= 0:
+            raise UsageError(f"timeout must be positive, not {self.timeout_s:g}")
+        if self.xmldesc_threads < 1:
+            raise UsageError(f"XML threads must be at least 1, not {self.xmldesc_threads}")
+
+
+ProgressCallback = Callable[[int, int, HostResult], None]
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def sort_guests(guests: Sequence[GuestRecord]) -> tuple[GuestRecord, ...]:
+    return tuple(sorted(guests, key=lambda g: (natural_key(g.hypervisor), natural_key(g.name), g.uuid)))
+
+
+def _keepalive(settings: ScanSettings) -> tuple[int, int]:
+    # A hung daemon is noticed in interval x (count + 1); keep that inside the deadline.
+    interval = max(1, min(settings.keepalive_interval_s, int(settings.timeout_s // (settings.keepalive_count + 2)) or 1))
+    return interval, settings.keepalive_count
+
+
+def _open_uri(target: HostTarget, settings: ScanSettings, wrappers: SshWrappers) -> str:
+    parts = split_uri(target.uri)
+    if parts.transport != "ssh":
+        return target.uri  # local drivers need no deadline; libssh/tls are bounded by keepalive
+    script = wrappers.script_for(
+        SshOptions(
+            deadline_s=settings.timeout_s,
+            connect_timeout_s=settings.connect_timeout_s,
+            alive_interval_s=_keepalive(settings)[0],
+            alive_count=settings.keepalive_count,
+            known_hosts=settings.known_hosts,
+            accept_new_host_keys=settings.accept_new_host_keys,
+            ssh_command=parts.param("command"),
+        )
+    )
+    return with_params(target.uri, command=str(script))
+
+
+def _scan_one(target: HostTarget, settings: ScanSettings, wrappers: SshWrappers) -> HostScan:
+    if target.transport == "ssh":
+        from scanner.sshtransport import scan_over_paramiko  # paramiko is only loaded when used
+
+        return scan_over_paramiko(target.name, target.uri, target.password, settings)
+    if target.transport != "libvirt":
+        raise UsageError(f"unknown transport {target.transport!r}", "use 'libvirt' or 'ssh'")
+    return scan_libvirt_host(
+        target.name,
+        _open_uri(target, settings, wrappers),
+        xmldesc_threads=settings.xmldesc_threads,
+        keepalive=_keepalive(settings),
+        deadline_s=settings.timeout_s,
+    )
+
+
+class _Running:
+    def __init__(self, target: HostTarget) -> None:
+        self.target = target
+        self.started = time.monotonic()
+        self.outcome: HostScan | ScanError | None = None
+        self.done = False
+
+
+def scan_hosts(
+    targets: Sequence[HostTarget],
+    settings: ScanSettings,
+    noderange: str = "",
+    progress: ProgressCallback | None = None,
+) -> ScanResult:
+    """Scan every target; failures are recorded per host and the scan goes on."""
+    started_at = utc_now()
+    results: dict[str, HostResult] = {}
+    guests: list[GuestRecord] = []
+    pending = list(targets)
+    running: list[_Running] = []
+    wake = threading.Condition()
+    grace_s = 2.0  # the wrapper kills ssh at the deadline; give libvirt a moment to say so
+
+    def work(slot: _Running, wrappers: SshWrappers) -> None:
+        try:
+            slot.outcome = _scan_one(slot.target, settings, wrappers)
+        except ScanError as exc:
+            slot.outcome = exc
+        except Exception as exc:  # noqa: BLE001 - one host's surprise must not end the scan
+            slot.outcome = scan_error(f"{type(exc).__name__}: {exc}")
+        with wake:
+            slot.done = True
+            wake.notify_all()
+
+    def finish(slot: _Running, outcome: HostScan | ScanError) -> None:
+        duration = time.monotonic() - slot.started
+        if isinstance(outcome, ScanError):
+            result = HostResult(
+                name=slot.target.name, uri=slot.target.uri, status="failed",
+                error_class=outcome.error_class, error=str(outcome), facts=None, duration_s=duration,
+            )
+        else:
+            guests.extend(outcome.guests)
+            result = HostResult(
+                name=slot.target.name, uri=slot.target.uri, status="ok", error_class=None, error=None,
+                facts=outcome.facts, duration_s=duration, guest_count=len(outcome.guests),
+                problems=outcome.problems,
+            )
+        results[slot.target.name] = result
+        if progress is not None:
+            progress(len(results), len(targets), result)
+
+    with SshWrappers() as wrappers:
+        with wake:
+            while pending or running:
+                while pending and len(running) < settings.concurrency:
+                    slot = _Running(pending.pop(0))
+                    running.append(slot)
+                    threading.Thread(
+                        target=work, args=(slot, wrappers), name=f"scan-{slot.target.name}", daemon=True
+                    ).start()
+                now = time.monotonic()
+                for slot in list(running):
+                    if slot.done:
+                        running.remove(slot)
+                        assert slot.outcome is not None
+                        finish(slot, slot.outcome)
+                    elif now - slot.started > settings.timeout_s + grace_s:
+                        # Abandon the thread (it ends when its transport dies) and free the slot.
+                        running.remove(slot)
+                        finish(slot, ScanTimeoutError(
+                            f"no answer within {settings.timeout_s:g}s",
+                            "the host did not answer in time; check libvirtd on it or raise --timeout",
+                        ))
+                if running and not any(slot.done for slot in running):
+                    wake.wait(timeout=0.1)
+
+    return ScanResult(
+        started=started_at,
+        finished=utc_now(),
+        version=__version__,
+        noderange=noderange,
+        hosts=tuple(results[t.name] for t in targets),
+        guests=sort_guests(guests),
+        options={
+            "concurrency": settings.concurrency,
+            "timeout_s": settings.timeout_s,
+            "transports": sorted({t.transport for t in targets}),
+        },
+    )

@@ -1,0 +1,33 @@
+"""The rscan table's rows (pure): ``type name hypervisor id cpu memory nic disk``."""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from scanner.domainxml import disk_column, nic_column
+from scanner.model import GuestRecord
+from scanner.units import kib_to_mib_text
+
+RSCAN_COLUMNS = ("type", "name", "hypervisor", "id", "cpu", "memory", "nic", "disk")
+CSV_COLUMNS = RSCAN_COLUMNS + ("uuid", "state")
+
+
+def rscan_row(guest: GuestRecord) -> list[str]:
+    return [
+        guest.type,
+        guest.name,
+        guest.hypervisor,
+        "" if guest.id is None else str(guest.id),
+        str(guest.vcpus),
+        kib_to_mib_text(guest.memory_kib),
+        nic_column(guest.nics),
+        disk_column(guest.disks),
+    ]
+
+
+def rscan_rows(guests: Iterable[GuestRecord]) -> list[list[str]]:
+    return [rscan_row(g) for g in guests]
+
+
+def csv_rows(guests: Iterable[GuestRecord]) -> list[list[str]]:
+    return [rscan_row(g) + [g.uuid, g.state] for g in guests]

@@ -1,0 +1,114 @@
+"""What every command shares: exit codes, error mapping, output rendering.
+
+Only this layer maps library errors to exit codes (see ``EXIT_*``) and only
+this layer reads the environment.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import io
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence, TypeVar
+
+import click
+from tabulate import tabulate
+
+from vminv.errors import InventoryError, RhevError, UsageError, VminvError
+
+EXIT_OK = 0
+EXIT_ERROR = 1  # the command could not do its job (engine down, DB unreadable, ...)
+EXIT_USAGE = 2  # bad option, noderange, file (click uses 2 as well)
+EXIT_PARTIAL = 3  # the scan ran, but some hosts failed; the output holds the rest
+EXIT_CONFLICTS = 4  # written, but some guests were skipped as conflicts
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+DEFAULT_DB = "~/.local/share/vminv/inventory.db"
+
+
+def fail(message: str, code: int = EXIT_ERROR) -> "NoReturn":  # type: ignore[name-defined]
+    click.echo(f"{_prog()}: error: {message}", err=True)
+    sys.exit(code)
+
+
+def _prog() -> str:
+    ctx = click.get_current_context(silent=True)
+    return ctx.find_root().info_name if ctx else "vminv"
+
+
+def handle_errors(func: F) -> F:
+    """Turn library errors into one line on stderr and an exit status; never a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except UsageError as exc:
+            fail(str(exc), EXIT_USAGE)
+        except (InventoryError, RhevError, VminvError) as exc:
+            fail(str(exc), EXIT_ERROR)
+        except KeyboardInterrupt:
+            fail("interrupted", 130)
+        except BrokenPipeError:
+            sys.stderr.close()  # e.g. `rscan ... | head`: not an error
+            sys.exit(EXIT_OK)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def resolve_db_path(option: str | None) -> Path:
+    """``--db PATH``, else ``$VMINV_DB``, else the per-user default."""
+    raw = option or os.environ.get("VMINV_DB") or DEFAULT_DB
+    return Path(raw).expanduser()
+
+
+def render_table(rows: Sequence[Sequence[Any]], headers: Sequence[str]) -> str:
+    cleaned = [["" if value is None else value for value in row] for row in rows]
+    return tabulate(cleaned, headers=list(headers), tablefmt="plain", disable_numparse=True)
+
+
+def render_csv(rows: Iterable[Sequence[Any]], headers: Sequence[str]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(headers)
+    for row in rows:
+        writer.writerow(["" if value is None else value for value in row])
+    return buffer.getvalue()
+
+
+def render_json(document: Any) -> str:
+    return json.dumps(document, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
+
+
+def emit(text: str) -> None:
+    """Write ``text`` to stdout as is (it carries its own final newline)."""
+    click.echo(text, nl=not text.endswith("\n"))
+
+
+def stderr_is_terminal() -> bool:
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+format_option = click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "json", "csv"]),
+    default="table",
+    show_default=True,
+    help="Output format.",
+)
+
+db_option = click.option(
+    "--db",
+    "db_path",
+    metavar="PATH",
+    help=f"Inventory database file (default: $VMINV_DB, else {DEFAULT_DB}).",
+)

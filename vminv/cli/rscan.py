@@ -1,0 +1,207 @@
+"""``rscan NODERANGE``: scan KVM hosts, print the guests, record the scan, optionally write nodes."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from scanner.model import HostResult, ScanResult
+from scanner.noderange import expand_noderange
+from scanner.replay import replay_hosts, scan_replay
+from scanner.scan import HostTarget, ScanSettings, scan_hosts
+from scanner.table import CSV_COLUMNS, RSCAN_COLUMNS, csv_rows, rscan_rows
+from scanner.uri import DEFAULT_URI_TEMPLATE, build_uri
+from vminv import __version__
+from vminv.cli.common import (
+    EXIT_CONFLICTS,
+    EXIT_OK,
+    EXIT_PARTIAL,
+    db_option,
+    emit,
+    handle_errors,
+    render_csv,
+    render_json,
+    render_table,
+    resolve_db_path,
+    stderr_is_terminal,
+)
+from vminv.errors import UsageError
+
+PASSWORD_ENV = "VMINV_SSH_PASSWORD"
+
+
+def _warn(line: str) -> None:
+    click.echo(line, err=True)
+
+
+class _Progress:
+    """``scanned 3/10 hosts, 1 failed`` on a terminal's stderr; silent otherwise."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.failed = 0
+
+    def __call__(self, done: int, total: int, result: HostResult) -> None:
+        if not self.enabled:
+            return
+        self.failed += 0 if result.ok else 1
+        failed = f", {self.failed} failed" if self.failed else ""
+        sys.stderr.write(f"\rscanned {done}/{total} hosts{failed} (last: {result.name})\x1b[K")
+        sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.enabled:
+            sys.stderr.write("\r\x1b[K")
+            sys.stderr.flush()
+
+
+def _read_password(password_file: str | None) -> str | None:
+    """For ``--transport ssh``: a file, else $VMINV_SSH_PASSWORD, else a prompt on a terminal."""
+    if password_file:
+        try:
+            return Path(password_file).read_text(encoding="utf-8").rstrip("\r\n")
+        except OSError as exc:
+            raise UsageError(f"cannot read password file {password_file}: {exc.strerror}") from None
+    if os.environ.get(PASSWORD_ENV):
+        return os.environ[PASSWORD_ENV]
+    if sys.stdin.isatty():
+        return click.prompt("ssh password", hide_input=True, err=True)
+    return None  # key-based login through paramiko
+
+
+def _load_groups(db_path: Path, use_db: bool) -> tuple[dict[str, list[str]], set[str], dict[str, str]]:
+    if not use_db or not db_path.exists():
+        return {}, set(), {}
+    import inventory
+
+    return inventory.load_groups(db_path), inventory.known_nodes(db_path), inventory.host_uris(db_path)
+
+
+def _print_problems(scan: ScanResult) -> None:
+    for host in scan.hosts:
+        for problem in host.problems:
+            _warn(f"{host.name}: domain {problem.domain} skipped: {problem.message}")
+    for host in scan.failed_hosts:
+        _warn(f"{host.name}: failed ({host.error_class}): {host.error}")
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("noderange", required=False)
+@click.option("--uri", "uri_template", metavar="TEMPLATE", default=None,
+              help=f"libvirt URI template; {{host}} is replaced [default: {DEFAULT_URI_TEMPLATE}]")
+@click.option("--transport", type=click.Choice(["libvirt", "ssh"]), default="libvirt", show_default=True,
+              help="libvirt's own remote driver, or paramiko + 'virsh --readonly' (password logins).")
+@click.option("-j", "--concurrency", type=click.IntRange(1, 512), default=16, show_default=True,
+              help="Hosts scanned at once.")
+@click.option("--timeout", "timeout_s", type=click.FloatRange(0.5, 86400), default=60.0, show_default=True,
+              help="Seconds per host, connecting and scanning together.")
+@click.option("--xml-threads", type=click.IntRange(1, 256), default=16, show_default=True,
+              help="Concurrent domain XML reads on each host's one connection.")
+@click.option("--known-hosts", type=click.Path(dir_okay=False), default=None,
+              help="ssh known_hosts file to check host keys against (default: ssh's own).")
+@click.option("--accept-new-host-keys", is_flag=True,
+              help="Accept and remember keys of hosts never seen before (a changed key is always refused).")
+@click.option("--password-file", type=click.Path(dir_okay=False), default=None,
+              help=f"File holding the ssh password for --transport ssh (else ${PASSWORD_ENV}, else a prompt).")
+@click.option("--replay", "replay_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Scan saved 'virsh dumpxml' files in DIR/HOST/*.xml instead of live hosts.")
+@click.option("--format", "output_format", type=click.Choice(["table", "json", "csv"]), default="table",
+              show_default=True, help="Output format.")
+@click.option("-z", "stanza", is_flag=True, help="Print an xCAT stanza file (for 'mkdef -z') instead of a table.")
+@click.option("-w", "write_all", is_flag=True, help="Write new guests and update same ones; report conflicts.")
+@click.option("-u", "update_only", is_flag=True, help="Update guests already in the inventory on the same host.")
+@click.option("-n", "new_only", is_flag=True, help="Write guests not yet in the inventory.")
+@db_option
+@click.option("--no-db", is_flag=True, help="Do not record the scan in the inventory (just print it).")
+@click.version_option(__version__, prog_name="rscan")
+@handle_errors
+def cli(noderange: str | None, uri_template: str | None, transport: str, concurrency: int, timeout_s: float,
+        xml_threads: int, known_hosts: str | None, accept_new_host_keys: bool, password_file: str | None,
+        replay_dir: Path | None, output_format: str, stanza: bool, write_all: bool, update_only: bool,
+        new_only: bool, db_path: str | None, no_db: bool) -> None:
+    """Scan the KVM hosts in NODERANGE and list every guest, running or not.
+
+    NODERANGE uses xCAT's syntax: kvmhost1,kvmhost2  kvmhost01-kvmhost10
+    kvmhost[1-4]  f[1-2]n[1-3]  group names from the inventory  all,-kvmhost3.
+
+    \b
+    Exit status: 0 every host scanned; 3 some hosts failed (the output holds
+    the rest); 4 guests skipped as conflicts by -w/-n; 2 usage error; 1 other error.
+    """
+    modes = [flag for flag, on in (("w", write_all), ("u", update_only), ("n", new_only)) if on]
+    if len(modes) > 1:
+        raise UsageError(f"-{' and -'.join(modes)} cannot be combined", "choose one of -w, -u, -n")
+    mode = modes[0] if modes else None
+    if mode and no_db:
+        raise UsageError(f"-{mode} writes the inventory, --no-db forbids it", "drop one of them")
+    if stanza and output_format != "table":
+        raise UsageError("-z and --format cannot be combined", "choose one output")
+    db = resolve_db_path(db_path)
+    groups, known, host_uris = _load_groups(db, not no_db)
+
+    if replay_dir is not None:
+        hosts = expand_noderange(noderange, groups, known) if noderange else replay_hosts(replay_dir)
+        scan = scan_replay(replay_dir, hosts, noderange or ",".join(hosts))
+    else:
+        if not noderange:
+            raise UsageError("no NODERANGE given", "name the hosts to scan, e.g. rscan kvmhost[1-4]")
+        hosts = expand_noderange(noderange, groups, known)
+        template = uri_template or DEFAULT_URI_TEMPLATE
+        password = _read_password(password_file) if transport == "ssh" else None
+        targets = [
+            HostTarget(name=h, uri=host_uris.get(h) if not uri_template and h in host_uris else build_uri(template, h),
+                       transport=transport, password=password)
+            for h in hosts
+        ]
+        settings = ScanSettings(
+            concurrency=concurrency, timeout_s=timeout_s, xmldesc_threads=xml_threads,
+            known_hosts=known_hosts, accept_new_host_keys=accept_new_host_keys,
+        )
+        progress = _Progress(stderr_is_terminal())
+        try:
+            scan = scan_hosts(targets, settings, noderange, progress)
+        finally:
+            progress.close()
+
+    report = None
+    if not no_db:
+        import inventory
+
+        report = inventory.record_scan(db, scan, mode)
+
+    if stanza:
+        from inventory.stanza import to_stanza
+
+        text, invalid = to_stanza(scan.guests)
+        emit(text)
+        for guest in invalid:
+            _warn(f"{guest.hypervisor}: guest {guest.name!r} left out of the stanza: not a valid xCAT node name")
+    elif output_format == "json":
+        document = scan.to_dict()
+        if report is not None:
+            document["scan"]["id"] = report.scan_id
+            document["write"] = report.to_dict()
+        emit(render_json(document))
+    elif output_format == "csv":
+        emit(render_csv(csv_rows(scan.guests), CSV_COLUMNS))
+    else:
+        emit(render_table(rscan_rows(scan.guests), RSCAN_COLUMNS))
+
+    if report is not None and mode and output_format != "json":
+        from inventory import format_write_report
+
+        for line in format_write_report(report):
+            _warn(line)
+    _print_problems(scan)
+    if scan.failed_hosts:
+        sys.exit(EXIT_PARTIAL)
+    if report is not None and mode and report.conflicts:
+        sys.exit(EXIT_CONFLICTS)
+    sys.exit(EXIT_OK)
+
+
+def main() -> None:
+    cli(prog_name="rscan")

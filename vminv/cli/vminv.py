@@ -1,0 +1,29 @@
+"""``vminv``: everything on the stored inventory (ls, scans, history, diff, export, prune, reconcile, lsve)."""
+
+from __future__ import annotations
+
+import click
+
+from vminv import __version__
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="vminv")
+def cli() -> None:
+    """Query and maintain the VM inventory that rscan writes."""
+
+
+def _register() -> None:
+    # Each command module adds its commands to the group; kept in separate
+    # modules so that each stays small and owned by its library.
+    from vminv.cli import inventory_cmds, rhev_cmds
+
+    inventory_cmds.register(cli)
+    rhev_cmds.register(cli)
+
+
+_register()
+
+
+def main() -> None:
+    cli(prog_name="vminv")
