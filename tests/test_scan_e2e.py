@@ -13,6 +13,7 @@ import shutil
 import stat
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -190,10 +191,13 @@ def password_user():
     subprocess.run(["passwd", "-l", PASSWORD_USER], capture_output=True)
 
 
-def test_paramiko_password_login_gives_what_libvirt_gives(sshd, password_user, tmp_path):
-    nodes = tmp_path / "nodes"
+def test_paramiko_password_login_gives_what_libvirt_gives(sshd, password_user):
+    # The test user must read the node file: pytest's own tmp dir is private to root.
+    shared = Path(tempfile.mkdtemp(prefix="vminv-nodes-"))
+    shared.chmod(0o755)
+    nodes = shared / "nodes"
     shutil.copytree(FIXTURES / "nodes", nodes)
-    for path in [tmp_path, nodes, *nodes.iterdir()]:  # the test user must read the node file
+    for path in [nodes, *nodes.iterdir()]:
         path.chmod(path.stat().st_mode | stat.S_IROTH | stat.S_IXOTH)
     node = nodes / "kvmhost1.xml"
     uri = f"test+ssh://{PASSWORD_USER}@127.0.0.1:{sshd.port}{node}"
@@ -204,6 +208,7 @@ def test_paramiko_password_login_gives_what_libvirt_gives(sshd, password_user, t
     assert [g.to_dict() for g in over_paramiko.guests] == [g.to_dict() for g in local.guests]
     facts = over_paramiko.hosts[0].facts
     assert facts.hypervisor_type and facts.libvirt_version and facts.cpus
+    shutil.rmtree(shared)
 
 
 def test_paramiko_bad_password_is_auth(sshd, password_user):
