@@ -7,6 +7,7 @@ needs (a name, a UUID, a memory size that converts).
 
 from __future__ import annotations
 
+import string
 from typing import Iterable
 
 from lxml import etree
@@ -42,6 +43,22 @@ def _text(element: etree._Element | None) -> str | None:
         return None
     value = element.text.strip()
     return value or None
+
+
+_HEX_DIGITS = frozenset(string.hexdigits)
+
+
+def _canonical_uuid(text: str) -> str:
+    """libvirt's printed form of a UUID: lower case, dashes at 8-4-4-4-12.
+
+    libvirt accepts 32 hex digits with dashes anywhere (or none) and prints
+    them canonically; a hand-written or foreign file must key the same guest
+    the same way, so normalise rather than keep the spelling.
+    """
+    digits = text.replace("-", "").lower()
+    if len(digits) != 32 or not _HEX_DIGITS.issuperset(digits):
+        raise DomainXMLError(f"domain <uuid> {text!r} is not a UUID")
+    return f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
 
 
 def _int(value: str | None, what: str) -> int | None:
@@ -97,67 +114,87 @@ def _disk_source(kind: str, source: etree._Element | None) -> str | None:
     return source.get("file") or source.get("dev") or source.get("path")
 
 
-def _nics(devices: etree._Element | None) -> tuple[Nic, ...]:
+# Extraction walks each element's children once and picks what it needs, rather
+# than one ``find`` per field: every ``find`` walks the children again, and that
+# was most of the time of a parse (bench/bench_parse.py).
+
+
+def _first_children(element: etree._Element, tags: frozenset[str]) -> dict[str, etree._Element]:
+    """The first child of each tag in ``tags``, as ``element.find(tag)`` would give it."""
+    found: dict[str, etree._Element] = {}
+    for child in element:
+        tag = child.tag
+        if tag in tags and tag not in found:
+            found[tag] = child
+    return found
+
+
+_NIC_PARTS = frozenset({"mac", "source", "model", "target"})
+_DISK_PARTS = frozenset({"source", "target", "driver", "readonly"})
+
+
+def _nic(iface: etree._Element) -> Nic:
+    kind = iface.get("type") or "unknown"
+    parts = _first_children(iface, _NIC_PARTS)
+    mac, model, target = parts.get("mac"), parts.get("model"), parts.get("target")
+    mac_address = mac.get("address") if mac is not None else None
+    return Nic(
+        type=kind,
+        mac=mac_address.lower() if mac_address else None,
+        source=_nic_source(kind, parts.get("source")),
+        model=model.get("type") if model is not None else None,
+        target=target.get("dev") if target is not None else None,
+    )
+
+
+def _disk(disk: etree._Element) -> Disk:
+    kind = disk.get("type") or "file"
+    parts = _first_children(disk, _DISK_PARTS)
+    target, driver = parts.get("target"), parts.get("driver")
+    return Disk(
+        device=disk.get("device") or "disk",
+        type=kind,
+        source=_disk_source(kind, parts.get("source")),
+        target=target.get("dev") if target is not None else None,
+        bus=target.get("bus") if target is not None else None,
+        format=driver.get("type") if driver is not None else None,
+        readonly="readonly" in parts,
+    )
+
+
+def _graphic(graphics: etree._Element) -> Graphics:
+    port = graphics.get("port")
+    try:
+        port_number = int(port) if port is not None else None
+    except ValueError:
+        port_number = None
+    if port_number is not None and port_number < 0:
+        port_number = None  # autoport, not running
+    return Graphics(type=graphics.get("type") or "unknown", port=port_number)
+
+
+def _devices(
+    devices: etree._Element | None,
+) -> tuple[tuple[Nic, ...], tuple[Disk, ...], tuple[Graphics, ...]]:
+    """NICs, disks and graphics of ``<devices>``, each in document order."""
     if devices is None:
-        return ()
-    nics = []
-    for iface in devices.iterfind("interface"):
-        kind = iface.get("type") or "unknown"
-        mac = iface.find("mac")
-        model = iface.find("model")
-        target = iface.find("target")
-        nics.append(
-            Nic(
-                type=kind,
-                mac=(mac.get("address") or "").lower() or None if mac is not None else None,
-                source=_nic_source(kind, iface.find("source")),
-                model=model.get("type") if model is not None else None,
-                target=target.get("dev") if target is not None else None,
-            )
-        )
-    return tuple(nics)
+        return (), (), ()
+    nics: list[Nic] = []
+    disks: list[Disk] = []
+    graphics: list[Graphics] = []
+    # Filtering by tag in C skips the many controllers without making proxies for them.
+    for device in devices.iterchildren("interface", "disk", "graphics"):
+        tag = device.tag
+        if tag == "disk":
+            disks.append(_disk(device))
+        elif tag == "interface":
+            nics.append(_nic(device))
+        else:
+            graphics.append(_graphic(device))
+    return tuple(nics), tuple(disks), tuple(graphics)
 
 
-def _disks(devices: etree._Element | None) -> tuple[Disk, ...]:
-    if devices is None:
-        return ()
-    disks = []
-    for disk in devices.iterfind("disk"):
-        kind = disk.get("type") or "file"
-        target = disk.find("target")
-        driver = disk.find("driver")
-        disks.append(
-            Disk(
-                device=disk.get("device") or "disk",
-                type=kind,
-                source=_disk_source(kind, disk.find("source")),
-                target=target.get("dev") if target is not None else None,
-                bus=target.get("bus") if target is not None else None,
-                format=driver.get("type") if driver is not None else None,
-                readonly=disk.find("readonly") is not None,
-            )
-        )
-    return tuple(disks)
-
-
-def _graphics(devices: etree._Element | None) -> tuple[Graphics, ...]:
-    if devices is None:
-        return ()
-    result = []
-    for graphics in devices.iterfind("graphics"):
-        port = graphics.get("port")
-        try:
-            port_number = int(port) if port is not None else None
-        except ValueError:
-            port_number = None
-        if port_number is not None and port_number < 0:
-            port_number = None  # autoport, not running
-        result.append(Graphics(type=graphics.get("type") or "unknown", port=port_number))
-    return tuple(result)
-
-
-def _ovirt_metadata(root: etree._Element) -> dict[str, str] | None:
-    metadata = root.find("metadata")
+def _ovirt_metadata(metadata: etree._Element | None) -> dict[str, str] | None:
     if metadata is None:
         return None
     # Match by namespace, never by prefix: VDSM's prefixes vary.
@@ -170,18 +207,25 @@ def _ovirt_metadata(root: etree._Element) -> dict[str, str] | None:
             if not isinstance(child.tag, str) or len(child):
                 continue  # nested blocks (per-device data) are not inventory
             key = etree.QName(child).localname
+            if key == "device":
+                continue  # a per-device block that happens to have no children
             values[key] = (child.text or "").strip()
     return values
 
 
-def _memory_kib(root: etree._Element, tag: str) -> int | None:
-    element = root.find(tag)
-    if element is None or _text(element) is None:
+def _memory_kib(element: etree._Element | None, tag: str) -> int | None:
+    text = _text(element)
+    if element is None or text is None:
         return None
     try:
-        return to_kib(_text(element) or "", element.get("unit"))
+        return to_kib(text, element.get("unit"))
     except ValueError as exc:
         raise DomainXMLError(f"<{tag}> {exc}") from None
+
+
+_DOMAIN_PARTS = frozenset(
+    {"name", "uuid", "title", "description", "metadata", "memory", "currentMemory", "vcpu", "os", "cpu", "devices"}
+)
 
 
 def parse_domain(
@@ -201,20 +245,22 @@ def parse_domain(
         raise DomainXMLError(str(exc)) from None
     if root.tag != "domain":
         raise DomainXMLError(f"root element is <{root.tag}>, expected <domain>")
-    name = _text(root.find("name"))
+    parts = _first_children(root, _DOMAIN_PARTS)
+    name = _text(parts.get("name"))
     if name is None:
         raise DomainXMLError("domain has no <name>")
-    uuid = _text(root.find("uuid"))
+    uuid = _text(parts.get("uuid"))
     if uuid is None:
         raise DomainXMLError("domain has no <uuid>")
     domain_id = _int(root.get("id"), "domain id")
     if domain_id is not None and domain_id < 0:
         domain_id = None
 
-    memory_kib = _memory_kib(root, "memory")
+    cpu = parts.get("cpu")
+    memory_kib = _memory_kib(parts.get("memory"), "memory")
     if memory_kib is None:
         # libvirt requires <memory> unless NUMA cells give the size; sum those.
-        cells = root.findall("cpu/numa/cell")
+        cells = cpu.findall("numa/cell") if cpu is not None else []
         total = 0
         for cell in cells:
             try:
@@ -224,29 +270,36 @@ def parse_domain(
         if not cells:
             raise DomainXMLError("domain has no <memory>")
         memory_kib = total
-    current_memory_kib = _memory_kib(root, "currentMemory") or memory_kib
+    current_memory_kib = _memory_kib(parts.get("currentMemory"), "currentMemory") or memory_kib
 
-    vcpu = root.find("vcpu")
+    vcpu = parts.get("vcpu")
     vcpus = _int(_text(vcpu), "<vcpu>") if vcpu is not None else None
     if vcpus is None:
         vcpus = 1  # libvirt's default when <vcpu> is absent
     vcpus_current = _int(vcpu.get("current"), "<vcpu current>") if vcpu is not None else None
 
-    os_type = root.find("os/type")
-    topology = root.find("cpu/topology")
-    devices = root.find("devices")
+    os_element = parts.get("os")
+    os_type = next(os_element.iterchildren("type"), None) if os_element is not None else None
+    topology = next(cpu.iterchildren("topology"), None) if cpu is not None else None
 
     def topo(attr: str) -> int | None:
         return _int(topology.get(attr), f"<topology {attr}>") if topology is not None else None
 
+    cpu_dies = topo("dies")
+    if cpu_dies is None and topology is not None:
+        # libvirt >= 6.1 fills in dies='1'; older hosts and hand-written XML omit it.
+        # Default it so the same guest gives the same record on either.
+        cpu_dies = 1
+
     if state is None:
         state = "running" if domain_id is not None else "shutoff"
+    nics, disks, graphics = _devices(parts.get("devices"))
 
     return GuestRecord(
         hypervisor=hypervisor,
         type=root.get("type") or "unknown",
         name=name,
-        uuid=uuid.lower(),
+        uuid=_canonical_uuid(uuid),
         id=domain_id,
         state=state,
         vcpus=vcpus,
@@ -257,21 +310,25 @@ def parse_domain(
         arch=os_type.get("arch") if os_type is not None else None,
         machine=os_type.get("machine") if os_type is not None else None,
         cpu_sockets=topo("sockets"),
-        cpu_dies=topo("dies"),
+        cpu_dies=cpu_dies,
         cpu_cores=topo("cores"),
         cpu_threads=topo("threads"),
-        nics=_nics(devices),
-        disks=_disks(devices),
-        graphics=_graphics(devices),
-        title=_text(root.find("title")),
-        description=_text(root.find("description")),
-        ovirt=_ovirt_metadata(root),
+        nics=nics,
+        disks=disks,
+        graphics=graphics,
+        title=_text(parts.get("title")),
+        description=_text(parts.get("description")),
+        ovirt=_ovirt_metadata(parts.get("metadata")),
     )
 
 
+# Removable media are not the guest's storage; a passed-through LUN is.
+_MEDIA_DEVICES = frozenset({"cdrom", "floppy"})
+
+
 def disk_column(disks: Iterable[Disk]) -> str:
-    """The rscan ``disk`` column: sources of ``device="disk"`` disks."""
-    return ",".join(d.source or "" for d in disks if d.device == "disk")
+    """The rscan ``disk`` column: sources of the guest's disks and LUNs, not of cdroms/floppies."""
+    return ",".join(d.source or "" for d in disks if d.device not in _MEDIA_DEVICES)
 
 
 def nic_column(nics: Iterable[Nic]) -> str:

@@ -21,7 +21,9 @@ from vminv.errors import NodeRangeError
 
 _NUMBER = re.compile(r"(\d+)")
 _BRACKET = re.compile(r"\[([^\[\]]*)\]")
-_VALID_CHARS = re.compile(r"^[A-Za-z0-9_.\-:@\[\],+/^*?()|\\$ ]+$")
+# A name typed literally (not a known node, group or pattern) must look like a
+# host name or an address: "node*", "a+b", "-" or "x;y" are mistakes, not hosts.
+_HOST_NAME = re.compile(r"[A-Za-z0-9_:][A-Za-z0-9_.:\-]*", re.ASCII)
 
 
 def natural_key(name: str) -> tuple:
@@ -43,6 +45,8 @@ def _numeric_range(first: str, last: str, atom: str) -> list[str]:
     last_parts = _NUMBER.split(last)
     if len(first_parts) != len(last_parts):
         return []
+    if first == last and len(first_parts) > 1:
+        return [first]  # node5-node5, n[3-3]: a range of one
     differing = [
         i for i, (a, b) in enumerate(zip(first_parts, last_parts)) if a != b
     ]
@@ -103,11 +107,12 @@ def _expand_atom(atom: str, groups: Mapping[str, Sequence[str]], known: set[str]
         candidates = known | {m for members in groups.values() for m in members}
         return [name for name in candidates if pattern.fullmatch(name)]
     if "[" in atom or "]" in atom:
-        return _expand_brackets(atom)
+        return [name for value in _expand_brackets(atom) for name in _name_or_group(value, groups, known)]
     plus = re.fullmatch(r"(.*?)(\d+)\+(\d+)", atom)
     if plus:
         prefix, start, count = plus.group(1), plus.group(2), int(plus.group(3))
-        return _numeric_range(f"{prefix}{start}", f"{prefix}{int(start) + count:0{len(start)}d}", atom)
+        expanded = _numeric_range(f"{prefix}{start}", f"{prefix}{int(start) + count:0{len(start)}d}", atom)
+        return [name for value in expanded for name in _name_or_group(value, groups, known)]
     for separator in ("-", ":"):
         if separator in atom:
             pieces = atom.split(separator)
@@ -117,7 +122,25 @@ def _expand_atom(atom: str, groups: Mapping[str, Sequence[str]], known: set[str]
                 expanded = _numeric_range(first, last, atom)
                 if expanded:
                     return [name for value in expanded for name in _expand_atom(value, groups, known)]
-    return [atom]
+    return [_literal_host(atom)]
+
+
+def _name_or_group(name: str, groups: Mapping[str, Sequence[str]], known: set[str]) -> list[str]:
+    """One generated name (from brackets or an increment): a node, a group, or a host."""
+    if name in groups and name not in known:
+        return list(groups[name])
+    if name in known:
+        return [name]
+    return [_literal_host(name)]
+
+
+def _literal_host(name: str) -> str:
+    if not _HOST_NAME.fullmatch(name) or not any(c.isalnum() for c in name):
+        raise NodeRangeError(
+            f"{name!r} in the noderange is not a host name, node or group",
+            "write a pattern as /regex (e.g. /kvm.*), a range as kvmhost[1-4]",
+        )
+    return name
 
 
 def expand_noderange(
@@ -135,8 +158,8 @@ def expand_noderange(
     text = noderange.strip().strip("'\"")
     if not text:
         raise NodeRangeError("empty noderange", "name at least one host, e.g. kvmhost01 or kvmhost[1-4]")
-    if not _VALID_CHARS.match(text):
-        raise NodeRangeError(f"noderange {noderange!r} contains characters no host name has")
+    # No character check on the whole text: known nodes may be any guest name
+    # (vm-größe, 虚拟机1), and every name typed literally is checked on its own.
     included: list[str] = []
     excluded: set[str] = set()
     for raw in _split_top_level(text):

@@ -140,8 +140,6 @@ def _client(settings: "ScanSettings") -> paramiko.SSHClient:
         path = Path(settings.known_hosts).expanduser()
         if path.exists():
             client.load_host_keys(str(path))
-        else:
-            client._host_keys_filename = str(path)  # where accept-new saves the key
     else:
         client.load_system_host_keys()
     # Unknown host keys are refused unless the user asked otherwise; a changed

@@ -16,6 +16,7 @@ import shlex
 import shutil
 import stat
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +38,10 @@ class SshWrappers:
     def __init__(self) -> None:
         self._dir = Path(tempfile.mkdtemp(prefix="vminv-ssh-"))
         self._made: dict[SshOptions, Path] = {}
+        # Hosts' worker threads ask at the same time. Unlocked, two of them rewrote the same
+        # script while libvirt in a third was exec'ing it: "Text file busy" (or an empty
+        # script and "Broken pipe") for several hosts of the first scan (bench/bench_scan.py).
+        self._lock = threading.Lock()
 
     def __enter__(self) -> "SshWrappers":
         return self
@@ -48,8 +53,12 @@ class SshWrappers:
         shutil.rmtree(self._dir, ignore_errors=True)
 
     def script_for(self, options: SshOptions) -> Path:
-        if options in self._made:
+        with self._lock:
+            if options not in self._made:
+                self._made[options] = self._write(options)
             return self._made[options]
+
+    def _write(self, options: SshOptions) -> Path:
         ssh = options.ssh_command or shutil.which("ssh") or "ssh"
         argv = [
             "timeout", "-s", "KILL", f"{max(options.deadline_s, 1):.0f}",
@@ -65,7 +74,9 @@ class SshWrappers:
         body = "#!/bin/sh\nexec " + " ".join(shlex.quote(a) for a in argv) + ' "$@"\n'
         digest = hashlib.sha256(body.encode()).hexdigest()[:12]
         path = self._dir / f"ssh-{digest}"
-        path.write_text(body)
-        os.chmod(path, stat.S_IRWXU)
-        self._made[options] = path
+        # Written aside and renamed into place: an exec never sees a half-written script.
+        partial = path.with_suffix(".partial")
+        partial.write_text(body)
+        os.chmod(partial, stat.S_IRWXU)
+        os.replace(partial, path)
         return path

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 # libvirt's scaled-integer units (docs: formatdomain.html#memory-allocation).
 # A missing unit means KiB. Single letters and *iB are binary, *B are decimal.
+# libvirt compares them case-insensitively ("kb" is decimal, "KIB" binary) and
+# also takes "byte"; checked against libvirt 9.0's test driver.
 _BYTES_PER_UNIT: dict[str, int] = {
     "b": 1,
+    "byte": 1,
     "bytes": 1,
     "kb": 10**3,
     "k": 2**10,
@@ -28,20 +33,27 @@ _BYTES_PER_UNIT: dict[str, int] = {
 }
 
 
+_WHOLE_NUMBER = re.compile(r"\+?[0-9]+", re.ASCII)
+
+
 def _unit_key(unit: str) -> str:
-    # "KB" (decimal) and "k"/"KiB" (binary) differ only by case for the short
-    # forms, so keep "B" significant: lower-case everything, but "KB" -> "kb".
+    # libvirt matches units case-insensitively ("Kb" and "kB" are decimal,
+    # "K" and "KIB" binary), so lower-casing loses nothing.
     return unit.strip().lower()
 
 
 def to_kib(value: str | int, unit: str | None) -> int:
     """Convert a libvirt scaled integer to KiB, rounding up partial KiB.
 
-    Raises ValueError naming the unit when it is not one libvirt knows.
+    Raises ValueError naming the unit when it is not one libvirt knows, or
+    the value when it is not a whole number libvirt would take.
     """
-    amount = int(str(value).strip())
-    if amount < 0:
-        raise ValueError(f"negative memory size {amount}")
+    text = str(value).strip()
+    if not _WHOLE_NUMBER.fullmatch(text):
+        # int() alone would take "1_000", "-5" or non-ASCII digits; libvirt takes
+        # none of those, so neither do we.
+        raise ValueError(f"size {text!r} is not a whole number")
+    amount = int(text)
     key = _unit_key(unit) if unit else "kib"
     try:
         factor = _BYTES_PER_UNIT[key]
