@@ -1,0 +1,202 @@
+"""Frozen records of an engine's objects, the same for API v3 and v4.
+
+Units are in the field names (``memory_bytes``). References to other objects
+are ids (``cluster_id``); names are resolved by :class:`rhev.snapshot.EngineSnapshot`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    return value
+
+
+class _Record:
+    def to_dict(self) -> dict[str, Any]:
+        result: dict[str, Any] = _plain(self)
+        return result
+
+
+@dataclass(frozen=True)
+class EngineApi(_Record):
+    """What the entry document says about the engine."""
+
+    version: int  # API version of the documents: 3 or 4
+    base_path: str  # "/ovirt-engine/api" or "/api"
+    product_name: str | None
+    vendor: str | None
+    product_version: str | None  # "4.3.10" (major.minor.build) or the full version
+    major: int | None
+    minor: int | None
+    links: tuple[tuple[str, str], ...]  # (rel, href) as the engine listed them
+
+    def link(self, rel: str) -> str | None:
+        for name, href in self.links:
+            if name == rel:
+                return href
+        return None
+
+    @property
+    def supports_follow(self) -> bool:
+        # follow= exists from 4.2 (model mixins/Follow.java @since 4.2), v4 only.
+        return self.version >= 4 and (self.major or 0, self.minor or 0) >= (4, 2)
+
+
+@dataclass(frozen=True)
+class EngineDataCenter(_Record):
+    id: str
+    name: str
+    description: str | None
+    status: str | None
+    storage_format: str | None
+    storage_type: str | None  # v3 only (removed in v4)
+    local: bool | None
+    version: str | None  # "4.3"
+
+
+@dataclass(frozen=True)
+class EngineCluster(_Record):
+    id: str
+    name: str
+    description: str | None
+    datacenter_id: str | None  # a cluster may lack a data center
+    cpu_type: str | None
+    version: str | None
+    memory_overcommit_percent: int | None
+    transparent_hugepages: bool | None
+    virt_service: bool | None
+
+
+@dataclass(frozen=True)
+class EngineHost(_Record):
+    id: str
+    name: str
+    address: str | None
+    cluster_id: str | None
+    status: str | None
+    type: str | None  # rhel, ovirt_node, rhev_h (v3 "rhev-h" is normalised)
+    hardware_uuid: str | None  # as dmidecode prints it: compare case-insensitively
+    cpu_sockets: int | None
+    cpu_cores: int | None
+    cpu_threads: int | None
+    memory_bytes: int | None
+
+
+@dataclass(frozen=True)
+class EngineNetwork(_Record):
+    id: str
+    name: str
+    description: str | None
+    datacenter_id: str | None
+    status: str | None
+    stp: bool | None
+    vlan_id: int | None
+    mtu: int | None
+
+
+@dataclass(frozen=True)
+class EngineVnicProfile(_Record):
+    id: str
+    name: str
+    network_id: str | None
+
+
+@dataclass(frozen=True)
+class EngineStorageDomain(_Record):
+    id: str
+    name: str
+    type: str | None  # data, iso, export, image, ...
+    storage_type: str | None  # nfs, iscsi, fcp, ...
+    address: str | None
+    path: str | None
+    available_bytes: int | None
+    used_bytes: int | None
+    committed_bytes: int | None
+    master: bool | None
+    status: str | None  # absent in the global list for attached domains
+    storage_format: str | None
+    datacenter_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class EngineTemplate(_Record):
+    id: str
+    name: str
+    description: str | None
+    status: str | None
+    cluster_id: str | None
+    memory_bytes: int | None
+    cpu_sockets: int | None
+    cpu_cores: int | None
+    cpu_threads: int | None
+    os_type: str | None
+    creation_time: datetime | None
+
+
+@dataclass(frozen=True)
+class EngineNic(_Record):
+    id: str
+    name: str | None
+    mac: str | None  # lower case
+    interface: str | None  # virtio, e1000, ...
+    plugged: bool | None
+    network_id: str | None  # v3 directly; v4 through the vNIC profile
+    vnic_profile_id: str | None  # v4 (and v3 from 3.3)
+
+
+@dataclass(frozen=True)
+class EngineDisk(_Record):
+    id: str  # the disk (image group) id; v4 attachment ids are the same
+    alias: str | None
+    provisioned_size_bytes: int | None
+    actual_size_bytes: int | None
+    format: str | None  # cow, raw
+    interface: str | None  # virtio, virtio_scsi, ide, ...
+    bootable: bool | None
+    active: bool | None
+    read_only: bool | None
+    status: str | None
+    content_type: str | None  # data, ovf_store, hosted_engine, ...
+    storage_domain_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class EngineVm(_Record):
+    id: str  # == the libvirt domain UUID
+    name: str
+    status: str | None  # up, down, migrating, ... (lower case, v3 and v4 alike)
+    host_id: str | None  # only while running; the source host during migration
+    cluster_id: str | None
+    template_id: str | None
+    memory_bytes: int | None
+    cpu_sockets: int | None
+    cpu_cores: int | None
+    cpu_threads: int | None
+    os_type: str | None
+    origin: str | None  # ovirt, rhev, external, managed_hosted_engine, ...
+    type: str | None  # server, desktop, high_performance
+    description: str | None
+    creation_time: datetime | None
+    start_time: datetime | None
+    stop_time: datetime | None
+    # None when not read (no follow= and per-VM reads skipped); () when none.
+    nics: tuple[EngineNic, ...] | None = None
+    disks: tuple[EngineDisk, ...] | None = None
+
+    @property
+    def vcpus(self) -> int | None:
+        """sockets x cores x threads, what libvirt shows as ``vcpu/@current``."""
+        if self.cpu_sockets is None:
+            return None
+        return self.cpu_sockets * (self.cpu_cores or 1) * (self.cpu_threads or 1)

@@ -1,0 +1,60 @@
+"""How to reach one engine: built by the CLI, passed explicitly to the library."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from vminv.errors import UsageError
+
+DEFAULT_USER = "admin@internal"
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    """Connection settings. The password is never part of ``repr`` or any message."""
+
+    url: str  # https://HOST[:PORT], optionally with /ovirt-engine/api or /api
+    user: str = DEFAULT_USER
+    password: str = field(default="", repr=False)
+    ca_file: Path | None = None  # None: the system trust store
+    insecure: bool = False  # skip TLS verification (only when asked for)
+    api_version: int | None = None  # None: detect from the entry document
+    timeout_s: float = 30.0  # per request (connect and each read)
+    retries: int = 3  # for resets and 502/503/504
+    backoff_s: float = 0.5  # first retry delay, doubled each time
+    page_size: int = 500  # `max` per page
+
+    def __post_init__(self) -> None:
+        parts = urlsplit(self.url)
+        if parts.scheme not in ("https", "http") or not parts.hostname:
+            raise UsageError(
+                f"engine URL {self.url!r} is not usable", "give it as https://HOST[:PORT] (e.g. https://rhevm.example.com)"
+            )
+        if "@" not in self.user:
+            raise UsageError(
+                f"engine user {self.user!r} has no profile", "give it as user@profile, e.g. admin@internal"
+            )
+        if self.api_version not in (None, 3, 4):
+            raise UsageError(f"API version {self.api_version} is not supported", "use 3 or 4")
+        if self.page_size < 1 or self.timeout_s <= 0 or self.retries < 0:
+            raise UsageError("page size, timeout and retries must be positive")
+
+    @property
+    def origin(self) -> str:
+        """``scheme://host:port``: every href the engine sends is resolved against it."""
+        parts = urlsplit(self.url)
+        return f"{parts.scheme}://{parts.netloc}"
+
+    @property
+    def path_hint(self) -> str | None:
+        """The API path when the URL names one (``/ovirt-engine/api`` or ``/api``)."""
+        path = urlsplit(self.url).path.rstrip("/")
+        if path.endswith("/v4") or path.endswith("/v3"):
+            path = path[:-3]
+        return path or None
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.url).hostname or ""

@@ -1,0 +1,182 @@
+"""``vminv reconcile``, ``lsve`` and ``ca`` through click, against the simulated engine and a real SQLite DB."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from tests.engine_sim import EngineMode
+from vminv.cli import rhev_cmds
+
+
+@pytest.fixture
+def cli() -> click.Group:
+    # The rhev commands alone (``vminv`` itself also loads the inventory commands).
+    group = click.Group("vminv")
+    rhev_cmds.register(group)
+    return group
+
+
+@pytest.fixture
+def password_file(tmp_path: Path) -> Path:
+    path = tmp_path / "rhevm.pw"
+    path.write_text("engine-secret\n")
+    return path
+
+
+def run(cli: click.Group, args: list[str], **kwargs: object) -> "click.testing.Result":
+    return CliRunner().invoke(cli, args, catch_exceptions=False, **kwargs)
+
+
+@pytest.fixture
+def db_with_scan(tmp_path: Path, site_scan) -> Path:
+    import inventory
+
+    db = tmp_path / "inventory.db"
+    inventory.record_scan(db, site_scan, None)
+    return db
+
+
+def test_reconcile_json_and_stored_findings(cli, start_engine, pki, password_file, db_with_scan) -> None:
+    engine = start_engine()
+    result = run(cli, ["reconcile", "--rhevm", engine.url, "--ca-file", str(pki.ca_file), "--password-file",
+                       str(password_file), "--db", str(db_with_scan), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    kinds = {item["kind"] for item in document["findings"]}
+    assert kinds == {"ok", "wrong_host", "state_mismatch", "missing", "unmanaged", "duplicate_active",
+                     "stale_definition", "drift", "not_covered"}
+    assert document["engine"]["api_version"] == 4 and document["summary"]["missing"] == 1
+    with sqlite3.connect(db_with_scan) as conn:
+        stored = conn.execute("SELECT scan_id, engine_url, kind, guest FROM findings ORDER BY id").fetchall()
+    assert len(stored) == len(document["findings"])
+    assert {row[0] for row in stored} == {document["scan_id"]} and stored[0][1] == engine.url
+    assert ("missing", "ghost01") in {(row[2], row[3]) for row in stored}
+
+
+def test_reconcile_table_v3_with_password_from_env(cli, start_engine, pki, db_with_scan, golden) -> None:
+    engine = start_engine()
+    result = run(cli, ["reconcile", "-m", engine.url, "--ca-file", str(pki.ca_file), "--api-version", "3",
+                       "--db", str(db_with_scan)], env={"VMINV_RHEVM_PASSWORD": "engine-secret"})
+    assert result.exit_code == 0, result.output
+    golden.check("rhev/reconcile-cli.txt", result.stdout)
+    assert "API v3" in result.stderr and "1 missing" in result.stderr
+
+
+def test_reconcile_w_fills_engine_attributes(cli, start_engine, pki, password_file, db_with_scan) -> None:
+    engine = start_engine()
+    result = run(cli, ["reconcile", "-m", engine.url, "--ca-file", str(pki.ca_file), "--password-file",
+                       str(password_file), "--db", str(db_with_scan), "-w"])
+    assert result.exit_code in (0, 4), result.output
+    with sqlite3.connect(db_with_scan) as conn:
+        vm = dict(((n, (m, c, d)) for n, m, c, d in conn.execute("SELECT node, mgr, cluster, datacenter FROM vm")))
+        hyp = {n: (t, m, c) for n, t, m, c in conn.execute("SELECT node, type, mgr, cluster FROM hypervisor")}
+    assert vm["web01"] == ("127.0.0.1", "prod", "Default")
+    assert hyp["kvm01"] == ("rhevm", "127.0.0.1", "prod")
+    assert "engine data written (-w)" in result.stderr
+
+
+def test_reconcile_without_password_is_a_usage_error(cli, start_engine, pki, db_with_scan) -> None:
+    engine = start_engine()
+    result = run(cli, ["reconcile", "-m", engine.url, "--ca-file", str(pki.ca_file), "--db", str(db_with_scan)],
+                 env={"VMINV_RHEVM_PASSWORD": ""})
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (
+        "vminv: error: no password for admin@internal; give --password-file FILE or set VMINV_RHEVM_PASSWORD"
+        " (it is never taken from the command line)")
+    assert engine.requests == []
+
+
+def test_bad_password_is_one_line_exit_1(cli, start_engine, pki, tmp_path, db_with_scan) -> None:
+    engine = start_engine()
+    wrong = tmp_path / "wrong.pw"
+    wrong.write_text("nope")
+    result = run(cli, ["reconcile", "-m", engine.url, "--ca-file", str(pki.ca_file), "--password-file", str(wrong),
+                       "--db", str(db_with_scan)])
+    assert result.exit_code == 1
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+    assert "refused the login of admin@internal" in result.stderr and "nope" not in result.stderr
+
+
+def test_wrong_ca_is_exit_1_with_a_hint(cli, start_engine, pki, password_file, db_with_scan) -> None:
+    engine = start_engine()
+    result = run(cli, ["reconcile", "-m", engine.url, "--ca-file", str(pki.other_ca_file), "--password-file",
+                       str(password_file), "--db", str(db_with_scan)])
+    assert result.exit_code == 1 and "not trusted" in result.stderr and "vminv ca" in result.stderr
+
+
+def test_insecure_warns(cli, start_engine, password_file) -> None:
+    engine = start_engine()
+    result = run(cli, ["lsve", "-t", "cl", "-m", engine.url, "--insecure", "--password-file", str(password_file)])
+    assert result.exit_code == 0
+    assert result.stderr.startswith("warning: --insecure")
+
+
+def test_unknown_scan_is_a_usage_error(cli, start_engine, pki, password_file, db_with_scan) -> None:
+    engine = start_engine()
+    result = run(cli, ["reconcile", "-m", engine.url, "--ca-file", str(pki.ca_file), "--password-file",
+                       str(password_file), "--db", str(db_with_scan), "--scan", "99"])
+    assert result.exit_code == 2 and "there is no scan 99" in result.stderr
+
+
+@pytest.mark.parametrize(("kind", "name"), [("dc", "Default"), ("cl", None), ("sd", "iso"), ("nw", None), ("tpl", "rhel7-tpl")])
+def test_lsve(cli, start_engine, pki, password_file, golden, kind: str, name: str | None) -> None:
+    engine = start_engine()
+    args = ["lsve", "-t", kind, "-m", engine.url, "--ca-file", str(pki.ca_file), "--password-file", str(password_file)]
+    if name:
+        args += ["-o", name]
+    result = run(cli, args)
+    assert result.exit_code == 0, result.output
+    golden.check(f"rhev/lsve-{kind}.txt", result.stdout)
+
+
+def test_lsve_same_on_v3(cli, start_engine, pki, password_file) -> None:
+    outputs = []
+    for version in ("4", "3"):
+        engine = start_engine()
+        result = run(cli, ["lsve", "-t", "sd", "-m", engine.url, "--ca-file", str(pki.ca_file), "--password-file",
+                           str(password_file), "--api-version", version])
+        outputs.append(result.stdout)
+    assert outputs[0] == outputs[1] and "storagedomains: [data1]" in outputs[0]
+
+
+def test_lsve_unknown_name(cli, start_engine, pki, password_file) -> None:
+    engine = start_engine()
+    result = run(cli, ["lsve", "-t", "dc", "-m", engine.url, "--ca-file", str(pki.ca_file), "--password-file",
+                       str(password_file), "-o", "Nowhere"])
+    assert result.exit_code == 2
+    assert "the engine has no datacenter named 'Nowhere'; known: Default, Lab" in result.stderr
+
+
+def test_ca_command(cli, start_engine, pki, tmp_path: Path) -> None:
+    from rhev.ca import fingerprint_sha256
+
+    engine = start_engine()
+    target = tmp_path / "engine-ca.pem"
+    refused = run(cli, ["ca", "-m", engine.url, "--ca-file", str(target)], input="n\n")
+    assert refused.exit_code == 2 and not target.exists()  # stdin is no terminal: never saved without --yes
+    result = run(cli, ["ca", "-m", engine.url, "--ca-file", str(target), "--yes"])
+    assert result.exit_code == 0
+    assert f"SHA-256 fingerprint: {fingerprint_sha256(pki.ca_pem)}" in result.stderr
+    assert target.read_text().strip() == pki.ca_pem.strip()
+
+
+def test_commands_have_examples(cli) -> None:
+    for name in ("reconcile", "lsve", "ca"):
+        assert "Example:" in (cli.commands[name].help or "")
+
+
+def test_reconcile_on_rhev_3_0(cli, start_engine, pki, password_file, db_with_scan) -> None:
+    engine = start_engine(EngineMode(version="3.0"))
+    result = run(cli, ["reconcile", "-m", engine.url, "--ca-file", str(pki.ca_file), "--password-file",
+                       str(password_file), "--db", str(db_with_scan), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["engine"]["api_version"] == 3
+    # 3.0 has no hardware UUIDs and no /ovirt-engine/api, and the findings are the same.
+    assert document["summary"]["missing"] == 1 and document["summary"]["drift"] == 1
