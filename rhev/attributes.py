@@ -16,8 +16,9 @@ from rhev.reconcile import INACTIVE_STATES
 from rhev.snapshot import EngineSnapshot
 from scanner.model import ScanResult
 
-# xCAT routes RHEV hypervisors by hypervisor.type=rhev.* (rhevm.pm handled_commands).
-HYPERVISOR_TYPE = "rhevm"
+# xCAT's RHEV guide: "hosttype (hypervisor.type) - Must be set to 'rhevh'" for a
+# RHEV-H / oVirt node; rhevm.pm routes on hypervisor.type=rhev.*.
+HYPERVISOR_TYPE = "rhevh"
 
 
 @dataclass(frozen=True)

@@ -77,7 +77,7 @@ def test_reconcile_w_fills_engine_attributes(cli, start_engine, pki, password_fi
         vm = dict(((n, (m, c, d)) for n, m, c, d in conn.execute("SELECT node, mgr, cluster, datacenter FROM vm")))
         hyp = {n: (t, m, c) for n, t, m, c in conn.execute("SELECT node, type, mgr, cluster FROM hypervisor")}
     assert vm["web01"] == ("127.0.0.1", "prod", "Default")
-    assert hyp["kvm01"] == ("rhevm", "127.0.0.1", "prod")
+    assert hyp["kvm01"] == ("rhevh", "127.0.0.1", "prod")
     assert "engine data written (-w)" in result.stderr
 
 

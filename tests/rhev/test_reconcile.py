@@ -222,7 +222,7 @@ def test_summary_counts_every_kind() -> None:
 def test_engine_attributes() -> None:
     values = engine_attributes(scan([guest("a", U1, "kvm1")]), snapshot([engine_vm("a", U1)]))
     assert values.vm_attrs == {"a": {"host": "kvm1", "mgr": "rhevm.example.com"}}
-    assert values.host_attrs["kvm1"] == {"type": "rhevm", "mgr": "rhevm.example.com"}
+    assert values.host_attrs["kvm1"] == {"type": "rhevh", "mgr": "rhevm.example.com"}
 
 
 # --- end to end: test-driver hosts scanned, then reconciled against the simulator ------------
