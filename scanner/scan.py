@@ -37,7 +37,7 @@ class HostTarget:
 class ScanSettings:
     concurrency: int = 16  # hosts at once
     timeout_s: float = 60.0  # per host: connecting and scanning together
-    xmldesc_threads: int = 16  # concurrent XMLDesc calls on one connection
+    xmldesc_threads: int = 32  # concurrent XMLDesc calls on one connection (bench: 16 -> 32 saves ~6 RTT per 200 guests)
     keepalive_interval_s: int = 5
     keepalive_count: int = 3
     connect_timeout_s: float = 10.0

@@ -122,3 +122,22 @@ def test_virsh_session_output_is_parsed_and_markers_cannot_be_forged():
 def test_remote_script_quotes_the_uri():
     script = remote_script("test:///tmp/a b;rm -rf x.xml", "@@m")
     assert "'test:///tmp/a b;rm -rf x.xml'" in script
+
+
+def test_wrapper_scripts_requested_by_many_threads_at_once_all_run(tmp_path):
+    # Found by bench/bench_scan.py: unlocked, threads rewrote a script while
+    # another thread's libvirt was exec'ing it ("Text file busy").
+    from concurrent.futures import ThreadPoolExecutor
+
+    fake_ssh = tmp_path / "my-ssh"
+    fake_ssh.write_text('#!/bin/sh\necho ok\n')
+    fake_ssh.chmod(0o755)
+    options = SshOptions(deadline_s=5, ssh_command=str(fake_ssh))
+    with SshWrappers() as wrappers:
+        def ask_and_run(_: int) -> str:
+            script = wrappers.script_for(options)
+            return subprocess.run([str(script)], capture_output=True, text=True, timeout=10).stdout
+
+        with ThreadPoolExecutor(max_workers=32) as pool:
+            outputs = list(pool.map(ask_and_run, range(200)))
+    assert outputs == ["ok\n"] * 200

@@ -98,7 +98,7 @@ def _print_problems(scan: ScanResult) -> None:
               help="Hosts scanned at once.")
 @click.option("--timeout", "timeout_s", type=click.FloatRange(0.5, 86400), default=60.0, show_default=True,
               help="Seconds per host, connecting and scanning together.")
-@click.option("--xml-threads", type=click.IntRange(1, 256), default=16, show_default=True,
+@click.option("--xml-threads", type=click.IntRange(1, 256), default=32, show_default=True,
               help="Concurrent domain XML reads on each host's one connection.")
 @click.option("--known-hosts", type=click.Path(dir_okay=False), default=None,
               help="ssh known_hosts file to check host keys against (default: ssh's own).")
