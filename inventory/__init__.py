@@ -1,0 +1,75 @@
+"""The node database: an xCAT-compatible SQLite inventory with scan history and audits.
+
+Every function takes the database file as an explicit :class:`pathlib.Path`.
+Writers create the file with its schema on first use; readers never create it.
+"""
+
+from inventory.diff import DiffEntry, ScanDiff, diff_scans
+from inventory.engine import apply_engine_attributes
+from inventory.errors import DatabaseMissingError, SchemaVersionError, UnknownNodeError, UnknownScanError
+from inventory.export import NodeDefinition, export_nodes
+from inventory.findings import store_findings
+from inventory.history import GuestHistory, HistoryEvent, guest_history
+from inventory.plan import PlannedGuest, WritePlan, plan_writes
+from inventory.prune import PrunedGuest, prune
+from inventory.queries import (
+    GuestRow,
+    HostCoverage,
+    HostRow,
+    ScanSummary,
+    host_uris,
+    known_nodes,
+    list_guests,
+    list_hosts,
+    list_scans,
+    load_groups,
+    load_scan,
+    scan_coverage,
+    set_host_uri,
+)
+from inventory.report import WriteEntry, WriteReport, format_write_report
+from inventory.schema import SCHEMA_VERSION
+from inventory.stanza import render_stanza, to_stanza
+from inventory.store import record_scan
+
+__all__ = [
+    "DatabaseMissingError",
+    "DiffEntry",
+    "GuestHistory",
+    "GuestRow",
+    "HistoryEvent",
+    "HostCoverage",
+    "HostRow",
+    "NodeDefinition",
+    "PlannedGuest",
+    "PrunedGuest",
+    "SCHEMA_VERSION",
+    "ScanDiff",
+    "ScanSummary",
+    "SchemaVersionError",
+    "UnknownNodeError",
+    "UnknownScanError",
+    "WriteEntry",
+    "WritePlan",
+    "WriteReport",
+    "apply_engine_attributes",
+    "diff_scans",
+    "export_nodes",
+    "format_write_report",
+    "guest_history",
+    "host_uris",
+    "known_nodes",
+    "list_guests",
+    "list_hosts",
+    "list_scans",
+    "load_groups",
+    "load_scan",
+    "plan_writes",
+    "prune",
+    "record_scan",
+    "render_stanza",
+    "scan_coverage",
+    "set_host_uri",
+    "store_findings",
+    "to_stanza",
+]

@@ -1,0 +1,178 @@
+"""Which scanned guests a write puts into the node tables, and why not the others (pure).
+
+The rules (xCAT's rscan design, https://github.com/xcat2/xcat-core/wiki):
+
+* a guest is *new* when no ``vm`` row has its name, *same* when the ``vm`` row
+  with its name has ``vm.host`` equal to the host it was found on, and a
+  *conflict* otherwise;
+* ``-n`` writes new guests, ``-u`` updates same guests, ``-w`` does both;
+* a new name found on several hosts in one scan: ``-w`` and ``-n`` write the
+  copy found last in noderange order and report the others as conflicts;
+  ``-u`` writes none of them;
+* a name in the inventory on host A that is also found on host B: B never
+  overwrites A's record;
+* duplicates within one scan are reported whatever the flag, even without one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping, NamedTuple
+
+from scanner.model import GuestRecord, ScanResult
+from scanner.noderange import natural_key
+from inventory.xcat import is_valid_node_name
+
+MODES = (None, "w", "u", "n")
+
+
+class PlannedGuest(NamedTuple):
+    guest: GuestRecord
+    action: str  # new | update | skip | conflict
+    reason: str
+
+    @property
+    def node(self) -> str:
+        return self.guest.name
+
+    @property
+    def host(self) -> str:
+        return self.guest.hypervisor
+
+
+@dataclass(frozen=True)
+class WritePlan:
+    mode: str | None
+    entries: tuple[PlannedGuest, ...]
+
+    def with_action(self, action: str) -> list[PlannedGuest]:
+        return [entry for entry in self.entries if entry.action == action]
+
+
+def check_mode(mode: str | None) -> None:
+    if mode not in MODES:
+        raise ValueError(f"write mode must be one of None, 'w', 'u', 'n', not {mode!r}")
+
+
+def _hosts_text(copies: list[GuestRecord]) -> str:
+    names = [c.hypervisor for c in copies]
+    return ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else names[0]
+
+
+def _plan_new_name(copies: list[GuestRecord], mode: str | None) -> list[PlannedGuest]:
+    name = copies[0].name
+    if len(copies) == 1:
+        guest = copies[0]
+        if mode in ("w", "n"):
+            return [PlannedGuest(guest, "new", f"node {name} was not in the inventory")]
+        if mode == "u":
+            return [
+                PlannedGuest(
+                    guest, "skip", f"node {name} is not in the inventory; -u only updates (use -w or -n to add it)"
+                )
+            ]
+        return []
+    where = _hosts_text(copies)
+    if mode in ("w", "n"):
+        last = copies[-1]
+        planned = [
+            PlannedGuest(
+                copy,
+                "conflict",
+                f"node {name} is also found on {last.hypervisor} in this scan; "
+                f"the copy on {last.hypervisor}, last in the noderange, was written",
+            )
+            for copy in copies[:-1]
+        ]
+        planned.append(
+            PlannedGuest(last, "new", f"node {name} was not in the inventory; found on {where}, this one is last")
+        )
+        return planned
+    if mode == "u":
+        reason = f"node {name} is not in the inventory and is found on {where}; -u writes neither"
+    else:
+        reason = f"node {name} is found on {where} in this scan"
+    return [PlannedGuest(copy, "conflict", reason) for copy in copies]
+
+
+def _plan_known_name(copies: list[GuestRecord], db_host: str | None, mode: str | None) -> list[PlannedGuest]:
+    name = copies[0].name
+    planned = []
+    for copy in copies:
+        same = bool(db_host) and copy.hypervisor == db_host
+        if mode is None:
+            if len(copies) > 1:
+                planned.append(PlannedGuest(copy, "conflict", f"node {name} is found on {_hosts_text(copies)} in this scan"))
+        elif same and mode in ("w", "u"):
+            planned.append(PlannedGuest(copy, "update", f"node {name} is in the inventory on {db_host}"))
+        elif same:
+            planned.append(
+                PlannedGuest(
+                    copy,
+                    "skip",
+                    f"node {name} is already in the inventory on {db_host}; -n writes new guests only (use -u or -w)",
+                )
+            )
+        elif db_host:
+            planned.append(
+                PlannedGuest(copy, "conflict", f"node {name} is in the inventory on {db_host}; not overwritten")
+            )
+        else:
+            planned.append(
+                PlannedGuest(copy, "conflict", f"node {name} is in the inventory without a vm.host; not overwritten")
+            )
+    return planned
+
+
+def plan_writes(
+    existing: Mapping[str, str | None],
+    scan: ScanResult,
+    mode: str | None,
+) -> WritePlan:
+    """Decide, for each scanned guest, what a write with ``mode`` does to the node tables.
+
+    :param existing: the ``vm`` table as ``{node: vm.host}``
+    :param scan: the scan; ``scan.hosts`` gives the noderange order
+    :param mode: None (record only), ``'w'``, ``'u'`` or ``'n'``
+    :returns: one entry per guest that is written, updated, skipped or in
+        conflict; guests a mode-less scan leaves alone have no entry
+    """
+    check_mode(mode)
+    position = {host.name: index for index, host in enumerate(scan.hosts)}
+
+    def noderange_order(guest: GuestRecord) -> tuple[int, tuple]:
+        return (position.get(guest.hypervisor, len(position)), natural_key(guest.hypervisor))
+
+    by_name: dict[str, list[GuestRecord]] = {}
+    for guest in scan.guests:
+        copies = by_name.get(guest.name)
+        if copies is None:
+            by_name[guest.name] = [guest]
+        else:
+            copies.append(guest)
+
+    updating = mode in ("w", "u")
+    entries: list[PlannedGuest] = []
+    for name, copies in by_name.items():
+        if len(copies) == 1:
+            # The common case, inlined: a scan has up to 100,000 of these.
+            guest = copies[0]
+            db_host = existing.get(name)
+            if updating and db_host is not None and db_host == guest.hypervisor:
+                entries.append(PlannedGuest(guest, "update", f"node {name} is in the inventory on {db_host}"))
+                continue
+        else:
+            # One copy per host (the last, should a host list a name twice), in noderange order.
+            copies = sorted({c.hypervisor: c for c in copies}.values(), key=noderange_order)
+        if name in existing:
+            entries.extend(_plan_known_name(copies, existing[name], mode))
+        elif mode is not None and not is_valid_node_name(name):
+            # Only new names are checked: a row the administrator made is theirs.
+            reason = (
+                f"{name!r} is not a valid xCAT node name (letters, digits, '-' and '_' only); "
+                "not written to the node tables"
+            )
+            entries.extend(PlannedGuest(copy, "skip", reason) for copy in copies)
+        else:
+            entries.extend(_plan_new_name(copies, mode))
+    return WritePlan(mode=mode, entries=tuple(entries))

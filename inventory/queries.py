@@ -1,0 +1,295 @@
+"""Reading the inventory: groups and names for noderanges, guests, scans, hosts."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from scanner.model import DomainProblem, HostFacts, HostResult, ScanResult
+from scanner.noderange import expand_noderange, natural_key
+from scanner.units import kib_to_mib_text
+from inventory.db import database
+from inventory.errors import UnknownScanError
+from inventory.records import record_from_json
+from vminv.errors import UsageError
+
+
+def load_groups(db_path: Path) -> dict[str, list[str]]:
+    """``{group: [nodes]}`` from ``nodelist.groups``; empty when there is no database yet."""
+    if not db_path.exists():
+        return {}
+    with database(db_path, create=False) as db:
+        return read_groups(db)
+
+
+def read_groups(db: Any) -> dict[str, list[str]]:
+    groups: dict[str, list[str]] = {}
+    for node, text in db.execute("SELECT node, groups FROM nodelist"):
+        for group in (text or "").split(","):
+            if group.strip():
+                groups.setdefault(group.strip(), []).append(node)
+    return {group: sorted(nodes, key=natural_key) for group, nodes in sorted(groups.items())}
+
+
+def known_nodes(db_path: Path) -> set[str]:
+    """Node and host names the database knows; empty when there is no database yet."""
+    if not db_path.exists():
+        return set()
+    with database(db_path, create=False) as db:
+        rows = db.execute("SELECT node FROM nodelist UNION SELECT node FROM hypervisor UNION SELECT name FROM hosts")
+        return {row[0] for row in rows}
+
+
+def host_uris(db_path: Path) -> dict[str, str]:
+    """Per-host libvirt URIs an administrator stored with ``vminv host set-uri``."""
+    if not db_path.exists():
+        return {}
+    with database(db_path, create=False) as db:
+        return dict(db.execute("SELECT name, uri FROM hosts WHERE uri IS NOT NULL AND uri != ''"))
+
+
+def set_host_uri(db_path: Path, host: str, uri: str) -> None:
+    """Store the libvirt URI rscan uses for ``host`` instead of the default one.
+
+    :raises UsageError: the host name is empty or the URI is not a libvirt URI
+    """
+    if not host.strip():
+        raise UsageError("empty host name", "name the host as it appears in the noderange")
+    if "://" not in uri:
+        raise UsageError(f"{uri!r} is not a libvirt URI", "write e.g. qemu+ssh://root@kvmhost1/system")
+    with database(db_path, create=True) as db:
+        db.execute(
+            "INSERT INTO hosts (name, uri) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET uri = excluded.uri",
+            [host, uri],
+        )
+
+
+@dataclass(frozen=True)
+class HostRow:
+    name: str
+    uri: str | None
+    status: str | None
+    last_seen: str | None
+    last_scan_id: int | None
+    error_class: str | None
+    hypervisor_type: str | None
+    hypervisor_version: str | None
+    cpus: int | None
+    memory_kib: int | None
+    guests: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def list_hosts(db_path: Path) -> list[HostRow]:
+    """The hosts table: every host scanned or given a URI, with its latest outcome."""
+    with database(db_path, create=False) as db:
+        rows = db.execute(
+            "SELECT h.name, h.uri, h.status, h.last_seen, h.last_scan_id, h.error_class, h.hypervisor_type,"
+            " h.hypervisor_version, h.cpus, h.memory_kib,"
+            " (SELECT COUNT(*) FROM guests g WHERE g.host = h.name AND g.status = 'present')"
+            " FROM hosts h"
+        ).fetchall()
+    return sorted((HostRow(*row) for row in rows), key=lambda h: natural_key(h.name))
+
+
+@dataclass(frozen=True)
+class GuestRow:
+    """One line of ``vminv ls``: the rscan columns plus state and last seen."""
+
+    type: str
+    name: str
+    hypervisor: str
+    id: int | None
+    cpu: int
+    memory: str  # MiB, as rscan prints it
+    nic: str
+    disk: str
+    state: str  # the libvirt state, or "gone"
+    last_seen: str
+    uuid: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def list_guests(
+    db_path: Path,
+    noderange: str | None = None,
+    host: str | None = None,
+    state: str | None = None,
+) -> list[GuestRow]:
+    """Every guest the scans have seen, sorted by name then host.
+
+    :param noderange: only these nodes (names, ranges, groups from ``nodelist.groups``)
+    :param host: only guests last seen on this host
+    :param state: only guests in this state (``running``, ``shutoff``, ``gone``...)
+    """
+    with database(db_path, create=False) as db:
+        names: set[str] | None = None
+        if noderange:
+            known = {row[0] for row in db.execute("SELECT node FROM guests UNION SELECT node FROM nodelist")}
+            names = set(expand_noderange(noderange, read_groups(db), known))
+        rows = db.execute(
+            "SELECT type, node, host, domain_id, vcpus, memory_kib, nics, storage,"
+            " CASE WHEN status = 'gone' THEN 'gone' ELSE state END, last_seen, uuid FROM guests"
+        ).fetchall()
+    result = []
+    for row in rows:
+        guest = GuestRow(
+            type=row[0],
+            name=row[1],
+            hypervisor=row[2],
+            id=row[3] if row[8] != "gone" else None,
+            cpu=row[4],
+            memory=kib_to_mib_text(row[5]),
+            nic=row[6] or "",
+            disk=row[7] or "",
+            state=row[8],
+            last_seen=row[9],
+            uuid=row[10],
+        )
+        if names is not None and guest.name not in names:
+            continue
+        if host is not None and guest.hypervisor != host:
+            continue
+        if state is not None and guest.state != state:
+            continue
+        result.append(guest)
+    result.sort(key=lambda g: (natural_key(g.name), natural_key(g.hypervisor)))
+    return result
+
+
+@dataclass(frozen=True)
+class ScanSummary:
+    id: int
+    started: str
+    finished: str
+    version: str | None
+    noderange: str | None
+    mode: str | None
+    hosts_total: int
+    hosts_ok: int
+    hosts_failed: int
+    guests_total: int
+    written: int | None
+    updated: int | None
+    skipped: int | None
+    conflicts: int | None
+    gone: int | None
+    moved: int | None
+    failed_hosts: tuple[str, ...]  # "host (error class)"
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["failed_hosts"] = list(self.failed_hosts)
+        return data
+
+
+def list_scans(db_path: Path) -> list[ScanSummary]:
+    """Every recorded scan, oldest first, with its coverage."""
+    with database(db_path, create=False) as db:
+        failed: dict[int, list[str]] = {}
+        for scan_id, host, error_class in db.execute(
+            "SELECT scan_id, host, error_class FROM scan_hosts WHERE status != 'ok' ORDER BY scan_id, position"
+        ):
+            failed.setdefault(scan_id, []).append(f"{host} ({error_class or 'failed'})")
+        columns = [f.name for f in fields(ScanSummary) if f.name != "failed_hosts"]
+        rows = db.execute(f"SELECT {', '.join(columns)} FROM scans ORDER BY id").fetchall()
+    return [
+        ScanSummary(**dict(zip(columns, row)), failed_hosts=tuple(failed.get(row[0], ()))) for row in rows
+    ]
+
+
+@dataclass(frozen=True)
+class HostCoverage:
+    host: str
+    uri: str | None
+    status: str
+    error_class: str | None
+    error: str | None
+    duration_s: float | None
+    guest_count: int | None
+    problems: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def resolve_scan_id(db: Any, scan_id: int | None) -> int:
+    if scan_id is None:
+        latest = db.execute("SELECT MAX(id) FROM scans").fetchone()[0]
+        if latest is None:
+            raise UnknownScanError("the database holds no scan yet", "run `rscan NODERANGE` first")
+        return int(latest)
+    if db.execute("SELECT 1 FROM scans WHERE id = ?", [scan_id]).fetchone() is None:
+        raise UnknownScanError(f"there is no scan {scan_id} in the database", "see `vminv scans`")
+    return scan_id
+
+
+def scan_coverage(db_path: Path, scan_id: int | None = None) -> tuple[int, list[HostCoverage]]:
+    """The hosts of one scan (the latest when None): who answered, who failed and why."""
+    with database(db_path, create=False) as db:
+        scan_id = resolve_scan_id(db, scan_id)
+        rows = db.execute(
+            "SELECT host, uri, status, error_class, error, duration_s, guest_count, problems"
+            " FROM scan_hosts WHERE scan_id = ? ORDER BY position",
+            [scan_id],
+        ).fetchall()
+    return scan_id, [
+        HostCoverage(
+            host=host, uri=uri, status=status, error_class=error_class, error=error, duration_s=duration_s,
+            guest_count=guest_count, problems=len(json.loads(problems or "[]")),
+        )
+        for host, uri, status, error_class, error, duration_s, guest_count, problems in rows
+    ]
+
+
+def load_scan(db_path: Path, scan_id: int | None = None) -> ScanResult:
+    """Rebuild a recorded scan (the latest when None) as the scanner returned it.
+
+    :raises UnknownScanError: no such scan
+    """
+    with database(db_path, create=False) as db:
+        scan_id = resolve_scan_id(db, scan_id)
+        started, finished, version, noderange, options = db.execute(
+            "SELECT started, finished, version, noderange, options FROM scans WHERE id = ?", [scan_id]
+        ).fetchone()
+        hosts = tuple(
+            HostResult(
+                name=name,
+                uri=uri,
+                status=status,
+                error_class=error_class,
+                error=error,
+                facts=HostFacts.from_dict(json.loads(facts)) if facts else None,
+                duration_s=duration_s,
+                guest_count=guest_count,
+                problems=tuple(DomainProblem(**p) for p in json.loads(problems or "[]")),
+            )
+            for name, uri, status, error_class, error, duration_s, guest_count, problems, facts in db.execute(
+                "SELECT host, uri, status, error_class, error, duration_s, guest_count, problems, facts"
+                " FROM scan_hosts WHERE scan_id = ? ORDER BY position",
+                [scan_id],
+            )
+        )
+        guests = tuple(
+            record_from_json(record)
+            for (record,) in db.execute(
+                "SELECT v.record FROM observations o JOIN guest_versions v ON v.id = o.version_id"
+                " WHERE o.scan_id = ? ORDER BY o.position",
+                [scan_id],
+            )
+        )
+    return ScanResult(
+        started=started,
+        finished=finished,
+        version=version or "",
+        noderange=noderange or "",
+        hosts=hosts,
+        guests=guests,
+        options=json.loads(options or "{}"),
+    )

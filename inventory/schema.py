@@ -1,0 +1,177 @@
+"""The versioned schema: migrations applied forward, never a silent rebuild.
+
+``PRAGMA user_version`` holds the schema version; ``_migrations`` keeps when
+each step was applied. Migrations run inside one ``BEGIN IMMEDIATE``, so two
+programs opening a new file at once apply them exactly once.
+
+The xCAT tables keep xCAT's names and its all-TEXT columns, so that xCAT
+tooling and habits carry over; the tables of our own use real types. Tables
+keyed by node are WITHOUT ROWID: one B-tree instead of a table and an index,
+which halves the cost of writing 100,000 guests.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+import sqlite_utils
+
+from inventory.errors import SchemaVersionError
+
+_XCAT_TABLES = """
+CREATE TABLE nodelist (
+    node TEXT PRIMARY KEY, groups TEXT, status TEXT, comments TEXT, disable TEXT
+) WITHOUT ROWID;
+CREATE TABLE nodehm (
+    node TEXT PRIMARY KEY, mgt TEXT, serialport TEXT, serialspeed TEXT, comments TEXT, disable TEXT
+) WITHOUT ROWID;
+CREATE TABLE nodetype (
+    node TEXT PRIMARY KEY, arch TEXT, os TEXT, comments TEXT, disable TEXT
+) WITHOUT ROWID;
+CREATE TABLE vm (
+    node TEXT PRIMARY KEY, host TEXT, mgr TEXT, cluster TEXT, datacenter TEXT,
+    cpus TEXT, memory TEXT, nics TEXT, nicmodel TEXT, storage TEXT,
+    othersettings TEXT, powerstate TEXT, comments TEXT, disable TEXT
+) WITHOUT ROWID;
+CREATE TABLE mac (
+    node TEXT PRIMARY KEY, mac TEXT, comments TEXT, disable TEXT
+) WITHOUT ROWID;
+CREATE TABLE vpd (
+    node TEXT PRIMARY KEY, uuid TEXT, comments TEXT, disable TEXT
+) WITHOUT ROWID;
+CREATE TABLE hypervisor (
+    node TEXT PRIMARY KEY, type TEXT, mgr TEXT, cluster TEXT, datacenter TEXT, comments TEXT, disable TEXT
+) WITHOUT ROWID;
+CREATE TABLE kvm_nodedata (
+    node TEXT PRIMARY KEY, xml TEXT, comments TEXT, disable TEXT
+) WITHOUT ROWID;
+"""
+
+_OWN_TABLES = """
+CREATE TABLE scans (
+    id INTEGER PRIMARY KEY,
+    started TEXT NOT NULL, finished TEXT NOT NULL, version TEXT, noderange TEXT,
+    mode TEXT, options TEXT,
+    hosts_total INTEGER, hosts_ok INTEGER, hosts_failed INTEGER, guests_total INTEGER,
+    written INTEGER, updated INTEGER, skipped INTEGER, conflicts INTEGER,
+    gone INTEGER, moved INTEGER
+);
+CREATE TABLE hosts (
+    name TEXT PRIMARY KEY,
+    uri TEXT,
+    status TEXT, first_seen TEXT, last_seen TEXT, last_scan_id INTEGER REFERENCES scans(id),
+    error_class TEXT, error TEXT,
+    hostname TEXT, hypervisor_type TEXT, hypervisor_version TEXT, libvirt_version TEXT,
+    uuid TEXT, arch TEXT, cpu_model TEXT, cpu_sockets INTEGER, cpu_cores INTEGER,
+    cpu_threads INTEGER, cpus INTEGER, memory_kib INTEGER
+);
+CREATE TABLE scan_hosts (
+    scan_id INTEGER NOT NULL REFERENCES scans(id), host TEXT NOT NULL, position INTEGER NOT NULL,
+    uri TEXT, status TEXT NOT NULL, error_class TEXT, error TEXT, duration_s REAL,
+    guest_count INTEGER, problems TEXT, facts TEXT,
+    PRIMARY KEY (scan_id, host)
+);
+CREATE TABLE guest_versions (
+    id INTEGER PRIMARY KEY, node TEXT NOT NULL, host TEXT NOT NULL, hash TEXT NOT NULL,
+    record TEXT NOT NULL
+);
+CREATE TABLE guests (
+    id INTEGER PRIMARY KEY,
+    node TEXT NOT NULL, host TEXT NOT NULL, uuid TEXT, status TEXT NOT NULL,
+    type TEXT, state TEXT, domain_id INTEGER, vcpus INTEGER, vcpus_current INTEGER,
+    memory_kib INTEGER, current_memory_kib INTEGER, os_type TEXT, arch TEXT, machine TEXT,
+    cpu_sockets INTEGER, cpu_dies INTEGER, cpu_cores INTEGER, cpu_threads INTEGER,
+    title TEXT, description TEXT, ovirt TEXT,
+    -- the rscan columns, as written to the vm, mac and nodetype tables
+    memory_mib TEXT, nics TEXT, nicmodel TEXT, storage TEXT, macs TEXT,
+    first_seen TEXT, first_scan_id INTEGER REFERENCES scans(id),
+    last_seen TEXT, last_scan_id INTEGER REFERENCES scans(id),
+    gone_at TEXT, gone_scan_id INTEGER REFERENCES scans(id),
+    version_id INTEGER REFERENCES guest_versions(id), record_hash TEXT,
+    UNIQUE (node, host)
+);
+CREATE TABLE guest_nics (
+    guest_id INTEGER NOT NULL REFERENCES guests(id), position INTEGER NOT NULL,
+    type TEXT, mac TEXT, source TEXT, model TEXT, target TEXT,
+    PRIMARY KEY (guest_id, position)
+) WITHOUT ROWID;
+CREATE TABLE guest_disks (
+    guest_id INTEGER NOT NULL REFERENCES guests(id), position INTEGER NOT NULL,
+    device TEXT, type TEXT, source TEXT, target TEXT, bus TEXT, format TEXT, readonly INTEGER,
+    PRIMARY KEY (guest_id, position)
+) WITHOUT ROWID;
+-- guest_id is not a foreign key here nor in guest_events: prune removes the
+-- guest row but keeps its history and the scans it appeared in.
+CREATE TABLE observations (
+    scan_id INTEGER NOT NULL REFERENCES scans(id), guest_id INTEGER NOT NULL,
+    version_id INTEGER NOT NULL REFERENCES guest_versions(id), position INTEGER NOT NULL,
+    PRIMARY KEY (scan_id, guest_id)
+) WITHOUT ROWID;
+CREATE TABLE guest_events (
+    id INTEGER PRIMARY KEY, guest_id INTEGER, node TEXT NOT NULL, host TEXT,
+    scan_id INTEGER REFERENCES scans(id), at TEXT NOT NULL, event TEXT NOT NULL,
+    field TEXT, old_value TEXT, new_value TEXT
+);
+CREATE INDEX guest_events_node ON guest_events(node);
+CREATE TABLE findings (
+    id INTEGER PRIMARY KEY, scan_id INTEGER REFERENCES scans(id), engine_url TEXT,
+    kind TEXT NOT NULL, guest TEXT, uuid TEXT, engine_host TEXT, scanned_host TEXT,
+    detail TEXT, recorded_at TEXT NOT NULL
+);
+"""
+
+
+def _initial_schema(db: sqlite_utils.Database) -> None:
+    db.executescript(_XCAT_TABLES + _OWN_TABLES)
+
+
+Migration = Callable[[sqlite_utils.Database], None]
+
+# Append only: a released step is never edited, a change is a new step.
+MIGRATIONS: tuple[tuple[str, Migration], ...] = (("initial schema", _initial_schema),)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def _user_version(db: sqlite_utils.Database) -> int:
+    return int(db.conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def ensure_schema(db: sqlite_utils.Database, db_path: Path) -> None:
+    """Apply the migrations this file lacks, all in one write transaction.
+
+    :raises SchemaVersionError: the file is newer than this program, or holds
+        tables without a schema version (some other program's database)
+    """
+    if _user_version(db) == SCHEMA_VERSION:
+        return  # the common case costs one read, no write lock
+    db.conn.execute("BEGIN IMMEDIATE")
+    try:
+        version = _user_version(db)  # again: another process may have migrated meanwhile
+        if version > SCHEMA_VERSION:
+            raise SchemaVersionError(
+                f"database {db_path} has schema version {version}, newer than this vminv "
+                f"understands ({SCHEMA_VERSION})",
+                "upgrade vminv",
+            )
+        if version == 0 and db.table_names():
+            raise SchemaVersionError(
+                f"{db_path} holds tables but is not a vminv inventory (no schema version)",
+                "pass another --db PATH",
+            )
+        if version == 0:
+            db.execute(
+                "CREATE TABLE _migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+            )
+        now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        for number, (name, migrate) in enumerate(MIGRATIONS, start=1):
+            if number <= version:
+                continue
+            migrate(db)
+            db.execute("INSERT INTO _migrations (version, name, applied_at) VALUES (?, ?, ?)", [number, name, now])
+        db.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    except BaseException:
+        db.conn.execute("ROLLBACK")
+        raise
+    db.conn.execute("COMMIT")

@@ -1,0 +1,60 @@
+"""xCAT stanza files (``lsdef -z`` / ``mkdef -z``), written from records or node definitions (pure).
+
+Format (xCAT man5 ``xcatstanzafile``): a ``# <xCAT data object stanza file>``
+header; per object a blank line, ``name:``, then 4-space indented
+``objtype=node`` and the non-empty attributes sorted by name.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, Mapping, Sequence
+
+from scanner.model import GuestRecord
+from inventory.xcat import SCAN_GROUPS, is_valid_node_name, mac_value, vm_values
+
+HEADER = "# <xCAT data object stanza file>"
+
+
+def _clean(value: str) -> str:
+    # One attribute per line: a line break inside a value would start a new attribute.
+    return " ".join(value.split("\n")).replace("\r", " ").strip()
+
+
+def render_stanza(objects: Iterable[tuple[str, Mapping[str, str | None]]]) -> str:
+    """A stanza file for ``(node, attributes)`` pairs; empty attributes are left out."""
+    lines = [HEADER]
+    for name, attributes in objects:
+        lines += ["", f"{name}:", "    objtype=node"]
+        for key in sorted(attributes):
+            value = attributes[key]
+            if value is not None and _clean(str(value)):
+                lines.append(f"    {key}={_clean(str(value))}")
+    return "\n".join(lines) + "\n"
+
+
+def guest_attributes(guest: GuestRecord) -> dict[str, str | None]:
+    """The node attributes rscan would write for ``guest``, named as ``mkdef`` knows them."""
+    host, cpus, memory, nics, nicmodel, storage, _state = vm_values(guest)
+    return {
+        "arch": guest.arch,
+        "groups": ",".join(SCAN_GROUPS),
+        "mac": mac_value(guest),
+        "mgt": "kvm",
+        "vmcpus": cpus,
+        "vmhost": host,
+        "vmmemory": memory,
+        "vmnicnicmodel": nicmodel,
+        "vmnics": nics,
+        "vmstorage": storage,
+    }
+
+
+def to_stanza(records: Sequence[GuestRecord]) -> tuple[str, list[GuestRecord]]:
+    """The stanza of ``records`` for ``mkdef -z``, and the records left out.
+
+    Guests whose name is not a valid xCAT node name are left out (mkdef would
+    refuse the whole file); the caller names them on stderr.
+    """
+    valid = [r for r in records if is_valid_node_name(r.name)]
+    invalid = [r for r in records if not is_valid_node_name(r.name)]
+    return render_stanza((r.name, guest_attributes(r)) for r in valid), invalid

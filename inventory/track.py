@@ -1,0 +1,123 @@
+"""How a scan changes the guests' history: seen, new, changed, moved, returned, gone (pure).
+
+A tracked guest is a name on a host: ``(node, host)``. A name that leaves a
+host which answered and appears on another host in the same scan has
+*moved*. A guest is *gone* only when its host answered the scan without it:
+a host that failed, or was not in the noderange, keeps all its guests.
+
+The per-guest types are named tuples: a scan has 100,000 of them and tuples
+are built several times faster than frozen dataclasses.
+"""
+
+from __future__ import annotations
+
+from typing import Collection, Iterable, NamedTuple, Sequence
+
+from scanner.model import GuestRecord, ScanResult
+from inventory.records import fingerprint
+
+
+class KnownGuest(NamedTuple):
+    """A row of the ``guests`` table, as far as tracking needs it."""
+
+    id: int
+    node: str
+    host: str
+    status: str  # present | gone
+    record_hash: str | None
+    version_id: int | None
+    uuid: str | None
+    last_seen: str | None
+
+
+class Observed(NamedTuple):
+    guest: GuestRecord
+    position: int  # index in scan.guests, kept so a stored scan rebuilds in order
+    hash: str
+    known: KnownGuest | None  # this guest's own row, when it has one
+    event: str | None  # first_seen | returned | moved | None (was present here already)
+    moved_from: KnownGuest | None
+
+    @property
+    def content_changed(self) -> bool:
+        return self.known is None or self.known.record_hash != self.hash
+
+    @property
+    def previous(self) -> KnownGuest | None:
+        """The row holding the record this observation is compared with for changes."""
+        if self.known is not None and self.known.status == "present":
+            return self.known
+        return self.moved_from or self.known
+
+
+class TrackPlan(NamedTuple):
+    observed: tuple[Observed, ...]
+    gone: tuple[KnownGuest, ...]  # disappeared from a host that answered
+    moved_away: tuple[KnownGuest, ...]  # disappeared here because they appeared elsewhere
+
+
+def fingerprints(scan: ScanResult) -> list[str]:
+    """The content hash of every scanned guest, in scan order (the CPU-heavy part)."""
+    return [fingerprint(guest) for guest in scan.guests]
+
+
+def _protected(scan: ScanResult) -> set[tuple[str, str]]:
+    """(name-or-uuid, host) of domains a host listed but could not read: not gone."""
+    return {(problem.domain, host.name) for host in scan.hosts for problem in host.problems}
+
+
+def plan_tracking(
+    known: Iterable[KnownGuest],
+    scan: ScanResult,
+    hashes: Sequence[str],
+    settled: Collection[int] = (),
+) -> TrackPlan:
+    """Compare the scan with the known guests.
+
+    :param known: the rows of the ``guests`` table; at least those with the
+        (node, host) of a scanned guest, and the present ones on hosts that
+        answered (the candidates for gone and moved)
+    :param scan: the scan being recorded
+    :param hashes: ``fingerprints(scan)``
+    :param settled: positions in ``scan.guests`` already recorded as present
+        and unchanged; they are left out of the plan
+    """
+    rows = {(row.node, row.host): row for row in known}
+    answered = {host.name for host in scan.hosts if host.ok}
+    protected = _protected(scan)
+    seen: dict[tuple[str, str], int] = {}
+    for position, guest in enumerate(scan.guests):
+        seen[(guest.name, guest.hypervisor)] = position  # a repeated key: the last wins
+
+    disappeared: dict[str, list[KnownGuest]] = {}
+    for key, row in rows.items():
+        if row.status != "present" or row.host not in answered or key in seen:
+            continue
+        if key in protected or (row.uuid is not None and (row.uuid, row.host) in protected):
+            continue
+        disappeared.setdefault(row.node, []).append(row)
+
+    moved_away: list[KnownGuest] = []
+    observed: list[Observed] = []
+    guests = scan.guests
+    for key, position in seen.items():
+        if position in settled:
+            continue
+        guest = guests[position]
+        own = rows.get(key)
+        if own is not None and own.status == "present":
+            observed.append(Observed(guest, position, hashes[position], own, None, None))
+            continue
+        source: KnownGuest | None = None
+        candidates = disappeared.get(guest.name)
+        if candidates:
+            # Prefer the copy with the same UUID: that is the same domain, migrated.
+            source = next((c for c in candidates if c.uuid == guest.uuid), candidates[0])
+            candidates.remove(source)
+            moved_away.append(source)
+        event = "moved" if source is not None else "returned" if own is not None else "first_seen"
+        observed.append(Observed(guest, position, hashes[position], own, event, source))
+
+    observed.sort(key=lambda o: o.position)
+    gone = [row for rows_of_name in disappeared.values() for row in rows_of_name]
+    return TrackPlan(observed=tuple(observed), gone=tuple(gone), moved_away=tuple(moved_away))

@@ -1,0 +1,62 @@
+"""What rscan writes into the xCAT tables, derived from a GuestRecord (pure).
+
+The scan owns these columns and updates them; everything else in a row
+(comments, ``vm.othersettings``, ``nodetype.os``, extra groups...) belongs to
+the administrator and is never written by a scan.
+"""
+
+from __future__ import annotations
+
+import re
+
+from scanner.domainxml import disk_column, nic_column
+from scanner.model import GuestRecord
+from scanner.units import kib_to_mib_text
+
+# mkdef's rule for node names (xCAT DBobjUtils); a '.' in particular is refused.
+XCAT_NODE_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
+
+SCAN_GROUPS = ("vm", "all")
+
+# Values written only when the row is created (xCAT's rscan defaults).
+NODEHM_ON_CREATE = {"mgt": "kvm", "serialport": "0", "serialspeed": "115200"}
+
+# Owned columns per table, in the order they are written.
+VM_OWNED = ("host", "cpus", "memory", "nics", "nicmodel", "storage", "powerstate")
+
+
+def is_valid_node_name(name: str) -> bool:
+    return XCAT_NODE_NAME.match(name) is not None
+
+
+def nicmodel_value(guest: GuestRecord) -> str:
+    """NIC models comma-joined, aligned with ``vm.nics``; empty when no NIC names one."""
+    models = [nic.model or "" for nic in guest.nics]
+    return ",".join(models) if any(models) else ""
+
+
+def mac_value(guest: GuestRecord) -> str:
+    """MACs ``|``-separated, the form xCAT's ``mac.mac`` parser splits on."""
+    return "|".join(nic.mac for nic in guest.nics if nic.mac)
+
+
+def vm_values(guest: GuestRecord) -> tuple[str, ...]:
+    """The ``vm`` columns of :data:`VM_OWNED`, in that order."""
+    return (
+        guest.hypervisor,
+        str(guest.vcpus),
+        kib_to_mib_text(guest.memory_kib),
+        nic_column(guest.nics),
+        nicmodel_value(guest),
+        disk_column(guest.disks),
+        guest.state,
+    )
+
+
+def merge_groups(existing: str | None) -> str:
+    """Keep the administrator's groups in their order; make sure ``vm`` and ``all`` are there."""
+    groups = [g.strip() for g in (existing or "").split(",") if g.strip()]
+    for group in SCAN_GROUPS:
+        if group not in groups:
+            groups.append(group)
+    return ",".join(groups)

@@ -1,0 +1,238 @@
+"""``vminv ls/scans/history/diff/export/prune/host``: reading and maintaining the stored inventory.
+
+Each command resolves the database path, calls one function of ``inventory``
+and renders what it returns.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import click
+
+import inventory
+from vminv.cli.common import (
+    db_option,
+    emit,
+    format_option,
+    handle_errors,
+    render_csv,
+    render_json,
+    render_table,
+    resolve_db_path,
+)
+
+LS_COLUMNS = ("type", "name", "hypervisor", "id", "cpu", "memory", "nic", "disk", "state", "last_seen")
+SCAN_COLUMNS = (
+    "id", "started", "mode", "noderange", "hosts", "failed", "guests",
+    "new", "updated", "skipped", "conflicts", "moved", "gone", "failed_hosts",
+)
+COVERAGE_COLUMNS = ("host", "status", "error_class", "duration_s", "guests", "problems", "error")
+HISTORY_COLUMNS = ("scan", "at", "host", "event", "field", "old", "new")
+DIFF_COLUMNS = ("change", "node", "host", "field", "old", "new")
+HOST_COLUMNS = ("host", "status", "last_seen", "last_scan", "error_class", "type", "version", "cpus", "memory", "guests", "uri")
+PRUNE_COLUMNS = ("node", "host", "last_seen", "gone_at", "node_tables")
+
+
+def _warn(line: str) -> None:
+    click.echo(line, err=True)
+
+
+def _render(output_format: str, rows: Sequence[Sequence[Any]], headers: Sequence[str], document: Any) -> None:
+    if output_format == "json":
+        emit(render_json(document))
+    elif output_format == "csv":
+        emit(render_csv(rows, headers))
+    elif rows:
+        emit(render_table(rows, headers) + "\n")
+
+
+def _mode_flag(mode: str | None) -> str:
+    return f"-{mode}" if mode else ""
+
+
+@click.command("ls")
+@click.argument("noderange", required=False)
+@click.option("--host", metavar="HOST", help="Only guests on this host.")
+@click.option("--state", metavar="STATE", help="Only guests in this state (running, shutoff, paused, gone, ...).")
+@format_option
+@db_option
+@handle_errors
+def ls_command(noderange: str | None, host: str | None, state: str | None, output_format: str, db_path: str | None) -> None:
+    """List the guests the scans have seen: the rscan columns plus state and last seen.
+
+    A guest that disappeared from a host that answered shows the state "gone".
+
+    Example: vminv ls 'vm,-kvm3' --state running --format csv
+    """
+    rows = inventory.list_guests(resolve_db_path(db_path), noderange, host, state)
+    table = [
+        (r.type, r.name, r.hypervisor, r.id, r.cpu, r.memory, r.nic, r.disk, r.state, r.last_seen) for r in rows
+    ]
+    _render(output_format, table, LS_COLUMNS, [r.to_dict() for r in rows])
+
+
+@click.command("scans")
+@click.argument("scan_id", required=False, type=int)
+@format_option
+@db_option
+@handle_errors
+def scans_command(scan_id: int | None, output_format: str, db_path: str | None) -> None:
+    """List past scans and their coverage; with SCAN_ID, each host of that scan.
+
+    Example: vminv scans; vminv scans 12
+    """
+    path = resolve_db_path(db_path)
+    if scan_id is not None:
+        scan_id, hosts = inventory.scan_coverage(path, scan_id)
+        coverage = [
+            (h.host, h.status, h.error_class, f"{h.duration_s:.2f}" if h.duration_s is not None else None,
+             h.guest_count, h.problems, h.error)
+            for h in hosts
+        ]
+        _render(output_format, coverage, COVERAGE_COLUMNS, {"scan_id": scan_id, "hosts": [h.to_dict() for h in hosts]})
+        return
+    scans = inventory.list_scans(path)
+    table = [
+        (s.id, s.started, _mode_flag(s.mode), s.noderange, s.hosts_total, s.hosts_failed, s.guests_total,
+         s.written, s.updated, s.skipped, s.conflicts, s.moved, s.gone, ", ".join(s.failed_hosts))
+        for s in scans
+    ]
+    _render(output_format, table, SCAN_COLUMNS, [s.to_dict() for s in scans])
+
+
+@click.command("history")
+@click.argument("node")
+@format_option
+@db_option
+@handle_errors
+def history_command(node: str, output_format: str, db_path: str | None) -> None:
+    """Show a guest's life: first seen, each change, each move between hosts, last seen.
+
+    Example: vminv history kvm1
+    """
+    history = inventory.guest_history(resolve_db_path(db_path), node)
+    table = [(e.scan_id, e.at, e.host, e.event, e.field, e.old_value, e.new_value) for e in history.events]
+    if output_format == "table":
+        where = ", ".join(f"{h.host} ({h.status})" for h in history.hosts)
+        emit(f"{node}: first seen {history.first_seen}, last seen {history.last_seen}; on {where}\n")
+    _render(output_format, table, HISTORY_COLUMNS, history.to_dict())
+
+
+@click.command("diff")
+@click.argument("scan_a", required=False, type=int)
+@click.argument("scan_b", required=False, type=int)
+@format_option
+@db_option
+@handle_errors
+def diff_command(scan_a: int | None, scan_b: int | None, output_format: str, db_path: str | None) -> None:
+    """Show what changed between two scans (default: the last two): added, gone, moved, changed.
+
+    With one scan id, compares that scan with the latest. A guest whose host
+    failed or was not scanned in the later scan is "unscanned", not gone.
+
+    Example: vminv diff 3 7
+    """
+    diff = inventory.diff_scans(resolve_db_path(db_path), scan_a, scan_b)
+    table = [(e.change, e.node, e.host, e.field, e.old_value, e.new_value) for e in diff.entries]
+    if output_format == "table":
+        counts = ", ".join(f"{n} {kind}" for kind, n in diff.counts().items())
+        emit(f"scan {diff.scan_a} -> scan {diff.scan_b}: {counts}\n")
+    _render(output_format, table, DIFF_COLUMNS, diff.to_dict())
+
+
+@click.command("export")
+@click.argument("noderange", required=False)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["stanza", "csv", "json"]),
+    default="stanza",
+    show_default=True,
+    help="stanza is an xCAT stanza file for 'mkdef -z'.",
+)
+@db_option
+@handle_errors
+def export_command(noderange: str | None, output_format: str, db_path: str | None) -> None:
+    """Export the node definitions (the xCAT tables) as a stanza file, CSV or JSON.
+
+    Nodes whose names mkdef would refuse are left out and named on stderr.
+
+    Example: vminv export vm > nodes.stanza && cat nodes.stanza | mkdef -z
+    """
+    nodes, invalid = inventory.export_nodes(resolve_db_path(db_path), noderange)
+    if output_format == "stanza":
+        emit(inventory.render_stanza((n.node, n.attributes) for n in nodes))
+    else:
+        documents = [n.to_dict() for n in nodes]
+        headers = tuple(documents[0]) if documents else ("node",)
+        rows = [[d[h] for h in headers] for d in documents]
+        _render(output_format, rows, headers, documents)
+    for name in invalid:
+        _warn(f"node {name!r} left out: not a valid xCAT node name")
+
+
+@click.command("prune")
+@click.option("--older-than", "days", type=float, required=True, metavar="DAYS",
+              help="Remove guests gone and last seen more than DAYS days ago.")
+@click.option("--dry-run", is_flag=True, help="Only say what would be removed.")
+@format_option
+@db_option
+@handle_errors
+def prune_command(days: float, dry_run: bool, output_format: str, db_path: str | None) -> None:
+    """Remove guests that have been gone for more than DAYS days, and say which.
+
+    Only guests marked gone (missing from a host that answered) are removed;
+    their history stays. A guest whose host stopped answering is never gone.
+
+    Example: vminv prune --older-than 30 --dry-run
+    """
+    removed = inventory.prune(resolve_db_path(db_path), days, dry_run=dry_run)
+    table = [(p.node, p.host, p.last_seen, p.gone_at, "removed" if p.node_tables else "kept") for p in removed]
+    _render(output_format, table, PRUNE_COLUMNS, {"dry_run": dry_run, "removed": [p.to_dict() for p in removed]})
+    if output_format == "table":
+        verb = "would remove" if dry_run else "removed"
+        _warn(f"{verb} {len(removed)} guest{'s' if len(removed) != 1 else ''} gone for more than {days:g} days")
+
+
+@click.group("host")
+def host_group() -> None:
+    """The scanned hosts: their latest outcome and the libvirt URI to use for each."""
+
+
+@host_group.command("set-uri")
+@click.argument("host")
+@click.argument("uri")
+@db_option
+@handle_errors
+def host_set_uri_command(host: str, uri: str, db_path: str | None) -> None:
+    """Make rscan use URI for HOST instead of the default qemu+ssh URI.
+
+    Example: vminv host set-uri kvmhost3 'qemu+ssh://admin@kvmhost3.example.com:2222/system'
+    """
+    inventory.set_host_uri(resolve_db_path(db_path), host, uri)
+    _warn(f"{host}: rscan will connect to {uri}")
+
+
+@host_group.command("ls")
+@format_option
+@db_option
+@handle_errors
+def host_ls_command(output_format: str, db_path: str | None) -> None:
+    """List the hosts: latest status, facts, guests present, and any URI set for them.
+
+    Example: vminv host ls --format json
+    """
+    hosts = inventory.list_hosts(resolve_db_path(db_path))
+    table = [
+        (h.name, h.status, h.last_seen, h.last_scan_id, h.error_class, h.hypervisor_type, h.hypervisor_version,
+         h.cpus, f"{h.memory_kib // 1024}" if h.memory_kib else None, h.guests, h.uri)
+        for h in hosts
+    ]
+    _render(output_format, table, HOST_COLUMNS, [h.to_dict() for h in hosts])
+
+
+def register(group: click.Group) -> None:
+    """Add the inventory commands to ``vminv``."""
+    for command in (ls_command, scans_command, history_command, diff_command, export_command, prune_command, host_group):
+        group.add_command(command)
