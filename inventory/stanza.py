@@ -49,12 +49,23 @@ def guest_attributes(guest: GuestRecord) -> dict[str, str | None]:
     }
 
 
-def to_stanza(records: Sequence[GuestRecord]) -> tuple[str, list[GuestRecord]]:
-    """The stanza of ``records`` for ``mkdef -z``, and the records left out.
+def to_stanza(records: Sequence[GuestRecord]) -> tuple[str, list[tuple[GuestRecord, str]]]:
+    """The stanza of ``records`` for ``mkdef -z``, and the records left out with the reason.
 
     Guests whose name is not a valid xCAT node name are left out (mkdef would
-    refuse the whole file); the caller names them on stderr.
+    refuse the whole file). A stanza file holds one object per name, so of
+    guests sharing a name only the last in ``records`` order (the noderange
+    order, as ``rscan -w`` writes it) is kept. The caller names the others.
     """
-    valid = [r for r in records if is_valid_node_name(r.name)]
-    invalid = [r for r in records if not is_valid_node_name(r.name)]
-    return render_stanza((r.name, guest_attributes(r)) for r in valid), invalid
+    last_index = {r.name: i for i, r in enumerate(records)}
+    kept: list[GuestRecord] = []
+    left_out: list[tuple[GuestRecord, str]] = []
+    for index, record in enumerate(records):
+        if not is_valid_node_name(record.name):
+            left_out.append((record, "not a valid xCAT node name (letters, digits, '-' and '_' only)"))
+        elif last_index[record.name] != index:
+            winner = records[last_index[record.name]]
+            left_out.append((record, f"the name is also on {winner.hypervisor}, whose guest is in the stanza"))
+        else:
+            kept.append(record)
+    return render_stanza((r.name, guest_attributes(r)) for r in kept), left_out

@@ -66,6 +66,9 @@ def test_stanza_golden_and_invalid_names_named_on_stderr(golden):
     golden.check("rscan.stanza", result.stdout)
     assert result.stdout.startswith("# <xCAT data object stanza file>\n")
     assert "app01.example.com" in result.stderr and "app01.example.com:" not in result.stdout
+    # web01 is on kvmhost1 and kvmhost2: one stanza, kvmhost2's (last in the noderange).
+    assert result.stdout.count("\nweb01:\n") == 1
+    assert "kvmhost1: guest 'web01' left out of the stanza: the name is also on kvmhost2" in result.stderr
 
 
 def test_noderange_selects_replay_hosts_and_missing_host_exits_partial():

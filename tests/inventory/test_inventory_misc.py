@@ -19,12 +19,21 @@ def test_stanza_for_mkdef(golden):
     records = [parse_domain((DOMAINS / f"{n}.xml").read_bytes(), "kvmhost1", "running")
                for n in ("kvm2", "web.example.com", "kvm3", "kvm4")]
     text, left_out = to_stanza(records)
-    assert [r.name for r in left_out] == ["web.example.com"]
+    assert [(r.name, reason.split(" (")[0]) for r, reason in left_out] == [
+        ("web.example.com", "not a valid xCAT node name")]
     golden.check("inventory/guests.stanza", text)
     # What xCAT's stanza reader needs: a header, "name:" lines, objtype first, groups present.
     blocks = text.split("\n\n")[1:]
     assert all(b.splitlines()[0].endswith(":") and b.splitlines()[1] == "    objtype=node" for b in blocks)
     assert all("    groups=vm,all" in b.splitlines() for b in blocks)
+
+
+def test_stanza_holds_one_object_per_name_the_last_in_noderange_order():
+    first = parse_domain((DOMAINS / "kvm2.xml").read_bytes(), "kvmhost1", "running")
+    second = parse_domain((DOMAINS / "kvm2.xml").read_bytes(), "kvmhost2", "shutoff")
+    text, left_out = to_stanza([first, second])
+    assert text.count("kvm2:") == 1 and "vmhost=kvmhost2" in text and "vmhost=kvmhost1" not in text
+    assert [(r.hypervisor, "kvmhost2" in reason) for r, reason in left_out] == [("kvmhost1", True)]
 
 
 def test_stanza_values_stay_on_one_line():

@@ -175,10 +175,10 @@ def cli(noderange: str | None, uri_template: str | None, transport: str, concurr
     if stanza:
         from inventory.stanza import to_stanza
 
-        text, invalid = to_stanza(scan.guests)
+        text, left_out = to_stanza(scan.guests)
         emit(text)
-        for guest in invalid:
-            _warn(f"{guest.hypervisor}: guest {guest.name!r} left out of the stanza: not a valid xCAT node name")
+        for guest, reason in left_out:
+            _warn(f"{guest.hypervisor}: guest {guest.name!r} left out of the stanza: {reason}")
     elif output_format == "json":
         document = scan.to_dict()
         if report is not None:
