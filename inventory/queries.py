@@ -50,19 +50,34 @@ def host_uris(db_path: Path) -> dict[str, str]:
         return dict(db.execute("SELECT name, uri FROM hosts WHERE uri IS NOT NULL AND uri != ''"))
 
 
-def set_host_uri(db_path: Path, host: str, uri: str) -> None:
-    """Store the libvirt URI rscan uses for ``host`` instead of the default one.
+def host_transports(db_path: Path) -> dict[str, str]:
+    """Per-host transports (``libvirt`` or ``ssh``) stored with ``vminv host set-uri --transport``."""
+    if not db_path.exists():
+        return {}
+    with database(db_path, create=False) as db:
+        return dict(db.execute("SELECT name, transport FROM hosts WHERE transport IS NOT NULL AND transport != ''"))
 
-    :raises UsageError: the host name is empty or the URI is not a libvirt URI
+
+def set_host_uri(db_path: Path, host: str, uri: str, transport: str | None = None) -> None:
+    """Store the libvirt URI (and optionally the transport) rscan uses for ``host``.
+
+    ``transport`` is ``libvirt`` (libvirt's own remote driver) or ``ssh``
+    (paramiko, for hosts whose login is a password); None keeps what is stored.
+
+    :raises UsageError: the host name is empty, the URI is not a libvirt URI or
+        the transport is unknown
     """
     if not host.strip():
         raise UsageError("empty host name", "name the host as it appears in the noderange")
     if "://" not in uri:
         raise UsageError(f"{uri!r} is not a libvirt URI", "write e.g. qemu+ssh://root@kvmhost1/system")
+    if transport not in (None, "libvirt", "ssh"):
+        raise UsageError(f"unknown transport {transport!r}", "use libvirt or ssh")
     with database(db_path, create=True) as db:
         db.execute(
-            "INSERT INTO hosts (name, uri) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET uri = excluded.uri",
-            [host, uri],
+            "INSERT INTO hosts (name, uri, transport) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET "
+            "uri = excluded.uri, transport = COALESCE(excluded.transport, hosts.transport)",
+            [host, uri, transport],
         )
 
 

@@ -60,7 +60,7 @@ CREATE TABLE scans (
 );
 CREATE TABLE hosts (
     name TEXT PRIMARY KEY,
-    uri TEXT,
+    uri TEXT, transport TEXT,
     status TEXT, first_seen TEXT, last_seen TEXT, last_scan_id INTEGER REFERENCES scans(id),
     error_class TEXT, error TEXT,
     hostname TEXT, hypervisor_type TEXT, hypervisor_version TEXT, libvirt_version TEXT,

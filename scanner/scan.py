@@ -20,7 +20,7 @@ from scanner.noderange import natural_key
 from scanner.sshwrap import SshOptions, SshWrappers
 from scanner.uri import split_uri, with_params
 from vminv import __version__
-from vminv.errors import ScanError, ScanTimeoutError, UsageError
+from vminv.errors import ScanError, ScanTimeoutError, UsageError, VminvError
 
 TRANSPORTS = ("libvirt", "ssh")
 
@@ -132,6 +132,8 @@ def scan_hosts(
             slot.outcome = _scan_one(slot.target, settings, wrappers)
         except ScanError as exc:
             slot.outcome = exc
+        except VminvError as exc:  # e.g. this host's URI does not fit its transport
+            slot.outcome = scan_error(str(exc))
         except Exception as exc:  # noqa: BLE001 - one host's surprise must not end the scan
             slot.outcome = scan_error(f"{type(exc).__name__}: {exc}")
         with wake:

@@ -114,3 +114,21 @@ def test_usage_errors_are_one_line_exit_2(args, fragment):
     assert result.exit_code == 2, result.output
     assert fragment in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+
+
+def test_per_host_uri_and_transport_from_the_inventory(tmp_path):
+    import inventory
+
+    db = tmp_path / "inv.db"
+    inventory.set_host_uri(db, "hostA", f"test://{NODES}/kvmhost1.xml")
+    inventory.set_host_uri(db, "hostB", f"test://{NODES}/kvmhost2.xml", "ssh")
+    assert inventory.host_transports(db) == {"hostB": "ssh"}
+    # hostB's stored transport is paramiko, which needs a host in its URI: it fails alone.
+    result = run("hostA,hostB", "--db", str(db), "--format", "json")
+    assert result.exit_code == 3
+    hosts = {h["name"]: h for h in json.loads(result.stdout)["hosts"]}
+    assert hosts["hostA"]["status"] == "ok" and hosts["hostA"]["uri"].endswith("kvmhost1.xml")
+    assert hosts["hostB"]["status"] == "failed" and "names no host" in hosts["hostB"]["error"]
+    # --transport on the command line wins over the stored one.
+    result = run("hostA,hostB", "--db", str(db), "--transport", "libvirt", "--format", "json")
+    assert result.exit_code == 0, result.stderr

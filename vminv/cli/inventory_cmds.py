@@ -203,15 +203,18 @@ def host_group() -> None:
 @host_group.command("set-uri")
 @click.argument("host")
 @click.argument("uri")
+@click.option("--transport", type=click.Choice(["libvirt", "ssh"]), default=None,
+              help="ssh: log in with paramiko (password logins); libvirt: libvirt's own driver.")
 @db_option
 @handle_errors
-def host_set_uri_command(host: str, uri: str, db_path: str | None) -> None:
-    """Make rscan use URI for HOST instead of the default qemu+ssh URI.
+def host_set_uri_command(host: str, uri: str, transport: str | None, db_path: str | None) -> None:
+    """Make rscan use URI (and TRANSPORT) for HOST instead of the run's defaults.
 
     Example: vminv host set-uri kvmhost3 'qemu+ssh://admin@kvmhost3.example.com:2222/system'
     """
-    inventory.set_host_uri(resolve_db_path(db_path), host, uri)
-    _warn(f"{host}: rscan will connect to {uri}")
+    inventory.set_host_uri(resolve_db_path(db_path), host, uri, transport)
+    via = f" over the {transport} transport" if transport else ""
+    _warn(f"{host}: rscan will connect to {uri}{via}")
 
 
 @host_group.command("ls")

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import click
+from click.core import ParameterSource
 
 from scanner.model import HostResult, ScanResult
 from scanner.noderange import expand_noderange
@@ -72,12 +74,23 @@ def _read_password(password_file: str | None) -> str | None:
     return None  # key-based login through paramiko
 
 
-def _load_groups(db_path: Path, use_db: bool) -> tuple[dict[str, list[str]], set[str], dict[str, str]]:
+@dataclass(frozen=True)
+class _Stored:
+    """What the inventory knows that shapes a scan: groups, nodes, per-host URIs and transports."""
+
+    groups: dict[str, list[str]] = field(default_factory=dict)
+    known: set[str] = field(default_factory=set)
+    uris: dict[str, str] = field(default_factory=dict)
+    transports: dict[str, str] = field(default_factory=dict)
+
+
+def _load_stored(db_path: Path, use_db: bool) -> _Stored:
     if not use_db or not db_path.exists():
-        return {}, set(), {}
+        return _Stored()
     import inventory
 
-    return inventory.load_groups(db_path), inventory.known_nodes(db_path), inventory.host_uris(db_path)
+    return _Stored(inventory.load_groups(db_path), inventory.known_nodes(db_path),
+                   inventory.host_uris(db_path), inventory.host_transports(db_path))
 
 
 def _print_problems(scan: ScanResult) -> None:
@@ -140,20 +153,28 @@ def cli(noderange: str | None, uri_template: str | None, transport: str, concurr
     if stanza and output_format != "table":
         raise UsageError("-z and --format cannot be combined", "choose one output")
     db = resolve_db_path(db_path)
-    groups, known, host_uris = _load_groups(db, not no_db)
+    stored = _load_stored(db, not no_db)
 
     if replay_dir is not None:
-        hosts = expand_noderange(noderange, groups, known) if noderange else replay_hosts(replay_dir)
+        hosts = expand_noderange(noderange, stored.groups, stored.known) if noderange else replay_hosts(replay_dir)
         scan = scan_replay(replay_dir, hosts, noderange or ",".join(hosts))
     else:
         if not noderange:
             raise UsageError("no NODERANGE given", "name the hosts to scan, e.g. rscan kvmhost[1-4]")
-        hosts = expand_noderange(noderange, groups, known)
+        hosts = expand_noderange(noderange, stored.groups, stored.known)
         template = uri_template or DEFAULT_URI_TEMPLATE
-        password = _read_password(password_file) if transport == "ssh" else None
+        # A per-host URI or transport from the inventory applies unless the run sets its own.
+        transport_given = click.get_current_context().get_parameter_source("transport") not in (
+            ParameterSource.DEFAULT, None)
+        transports = {h: transport if transport_given else stored.transports.get(h, transport) for h in hosts}
+        password = _read_password(password_file) if "ssh" in transports.values() else None
         targets = [
-            HostTarget(name=h, uri=host_uris.get(h) if not uri_template and h in host_uris else build_uri(template, h),
-                       transport=transport, password=password)
+            HostTarget(
+                name=h,
+                uri=stored.uris[h] if not uri_template and h in stored.uris else build_uri(template, h),
+                transport=transports[h],
+                password=password if transports[h] == "ssh" else None,
+            )
             for h in hosts
         ]
         settings = ScanSettings(
