@@ -21,7 +21,7 @@ from inventory.report import WriteEntry, WriteReport
 from inventory.staging import stage_scan, unstage_scan
 from inventory.track import fingerprints
 from inventory.write_history import record_history
-from inventory.write_nodes import apply_write_plan
+from inventory.write_nodes import apply_write_plan, write_domain_xml
 
 Progress = Callable[[str], None]
 
@@ -81,6 +81,7 @@ def _record_scan(db_path: Path, scan: ScanResult, mode: str | None, say: Progres
         track = record_history(db.conn, scan_id, scan, hashes)
         say("history written")
         updated, unchanged = apply_write_plan(db.conn, plan)
+        write_domain_xml(db.conn, plan, scan.domain_xml)
         unstage_scan(db.conn)
         say("node tables written")
         report = WriteReport(

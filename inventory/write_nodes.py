@@ -12,6 +12,7 @@ guests row by row in Python costs seconds; this, a fraction. Call it after
 from __future__ import annotations
 
 import sqlite3
+from typing import Mapping
 
 from inventory.plan import WritePlan
 from inventory.report import WriteEntry
@@ -186,3 +187,25 @@ def apply_write_plan(conn: sqlite3.Connection, plan: WritePlan) -> tuple[list[Wr
         else:
             unchanged += 1
     return entries, unchanged
+
+
+def write_domain_xml(
+    conn: sqlite3.Connection, plan: WritePlan, domain_xml: Mapping[tuple[str, str], str]
+) -> int:
+    """``kvm_nodedata.xml`` for the guests the plan writes, as xCAT's rscan keeps it.
+
+    Only when the scan kept its XML; a row is rewritten only when the XML changed.
+    Returns how many rows were inserted or changed.
+    """
+    rows = [
+        (p.node, domain_xml[(p.host, p.guest.uuid)])
+        for p in plan.entries
+        if p.action in ("new", "update") and (p.host, p.guest.uuid) in domain_xml
+    ]
+    before = conn.total_changes
+    conn.executemany(
+        "INSERT INTO kvm_nodedata (node, xml) VALUES (?, ?) ON CONFLICT(node) DO UPDATE SET xml = excluded.xml"
+        " WHERE kvm_nodedata.xml IS NOT excluded.xml",
+        rows,
+    )
+    return conn.total_changes - before

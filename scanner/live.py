@@ -66,6 +66,7 @@ class HostScan:
     guests: tuple[GuestRecord, ...]
     facts: HostFacts | None
     problems: tuple[DomainProblem, ...]
+    xml: tuple[tuple[str, str], ...] = ()  # (uuid, domain XML), when asked to keep it
 
 
 def _no_domain(exc: libvirt.libvirtError) -> bool:
@@ -142,6 +143,7 @@ def scan_libvirt_host(
     xmldesc_threads: int = 16,
     keepalive: tuple[int, int] | None = (5, 3),
     deadline_s: float | None = None,
+    keep_xml: bool = False,
 ) -> HostScan:
     """Scan ``host`` through ``open_uri`` (read-only). Raises a ScanError subclass on failure."""
     ensure_event_loop()
@@ -162,6 +164,7 @@ def scan_libvirt_host(
             fetches = [(dom, pool.submit(_xml_and_state, dom, state)) for dom, state in domains]
             guests: list[GuestRecord] = []
             problems: list[DomainProblem] = []
+            kept: list[tuple[str, str]] = []
             for dom, future in fetches:
                 name = _quiet(dom.name) or _quiet(dom.UUIDString) or "?"
                 try:
@@ -179,8 +182,11 @@ def scan_libvirt_host(
                     guests.append(parse_domain(xml, host, state))
                 except DomainXMLError as exc:
                     problems.append(DomainProblem(str(name), str(exc)))
+                    continue
+                if keep_xml:
+                    kept.append((guests[-1].uuid, xml))
             facts = join_facts()
-        return HostScan(tuple(guests), facts, tuple(problems))
+        return HostScan(tuple(guests), facts, tuple(problems), tuple(kept))
     except libvirt.libvirtError as exc:
         raise scan_error(str(exc), elapsed_s=time.monotonic() - started, deadline_s=deadline_s) from None
     finally:

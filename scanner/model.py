@@ -159,6 +159,9 @@ class ScanResult:
     hosts: tuple[HostResult, ...]  # in noderange order
     guests: tuple[GuestRecord, ...]  # sorted by hypervisor, then name
     options: Mapping[str, Any] = field(default_factory=dict, hash=False)
+    # (hypervisor, uuid) -> the domain XML as libvirt gave it; only filled when
+    # the scan was asked to keep it (kvm_nodedata, rscan --save). Not in to_dict.
+    domain_xml: Mapping[tuple[str, str], str] = field(default_factory=dict, hash=False, compare=False)
 
     @property
     def failed_hosts(self) -> tuple[HostResult, ...]:

@@ -45,7 +45,9 @@ def _host_meta(folder: Path) -> tuple[str | None, HostFacts | None, dict[str, st
         raise DomainXMLError(f"{path.name} is unreadable: {exc}") from None
 
 
-def _replay_host(directory: Path, host: str) -> tuple[HostResult, list[GuestRecord]]:
+def _replay_host(
+    directory: Path, host: str, domain_xml: dict[tuple[str, str], str] | None = None
+) -> tuple[HostResult, list[GuestRecord]]:
     started = time.monotonic()
     folder = directory / host
     uri = f"replay://{folder}"
@@ -83,13 +85,17 @@ def _replay_host(directory: Path, host: str) -> tuple[HostResult, list[GuestReco
             continue
         seen.add(record.uuid)
         guests.append(record)
+        if domain_xml is not None:
+            domain_xml[(host, record.uuid)] = data.decode("utf-8")
     return HostResult(
         name=host, uri=stored_uri or uri, status="ok", error_class=None, error=None, facts=facts,
         duration_s=time.monotonic() - started, guest_count=len(guests), problems=tuple(problems),
     ), guests
 
 
-def scan_replay(directory: Path, hosts: Sequence[str] | None = None, noderange: str = "") -> ScanResult:
+def scan_replay(
+    directory: Path, hosts: Sequence[str] | None = None, noderange: str = "", keep_xml: bool = False
+) -> ScanResult:
     """Scan a replay folder; ``hosts`` limits it to those (a missing one is a failed host)."""
     started_at = utc_now()
     names = list(hosts) if hosts is not None else replay_hosts(directory)
@@ -97,11 +103,42 @@ def scan_replay(directory: Path, hosts: Sequence[str] | None = None, noderange: 
         raise ReplayError(f"replay folder {directory} does not exist", "give a folder holding one folder per host")
     results: list[HostResult] = []
     guests: list[GuestRecord] = []
+    domain_xml: dict[tuple[str, str], str] | None = {} if keep_xml else None
     for name in names:
-        result, found = _replay_host(directory, name)
+        result, found = _replay_host(directory, name, domain_xml)
         results.append(result)
         guests.extend(found)
     return ScanResult(
         started=started_at, finished=utc_now(), version=__version__, noderange=noderange,
         hosts=tuple(results), guests=sort_guests(guests), options={"replay": str(directory)},
+        domain_xml=domain_xml or {},
     )
+
+
+def save_replay(scan: ScanResult, directory: Path) -> list[Path]:
+    """Write a scan kept with its XML as a replay folder: ``DIR/HOST/NAME.xml`` + ``host.json``.
+
+    Scanning the folder with :func:`scan_replay` gives back the same guests,
+    states and facts (for air-gapped audits: scan inside, audit outside).
+    Failed hosts get no folder. Returns the host folders written.
+    """
+    if scan.guests and not scan.domain_xml:
+        raise ReplayError("this scan did not keep its domain XML", "scan with keep_xml=True to save it")
+    written: list[Path] = []
+    for host in scan.hosts:
+        if not host.ok:
+            continue
+        folder = directory / host.name
+        folder.mkdir(parents=True, exist_ok=True)
+        states: dict[str, str] = {}
+        for guest in scan.guests:
+            if guest.hypervisor != host.name or (host.name, guest.uuid) not in scan.domain_xml:
+                continue
+            # libvirt names never hold '/', but a replay must not write outside its folder.
+            safe = guest.name.replace("/", "_").lstrip(".") or guest.uuid
+            (folder / f"{safe}.xml").write_text(scan.domain_xml[(host.name, guest.uuid)], encoding="utf-8")
+            states[guest.uuid] = guest.state
+        meta = {"uri": host.uri, "facts": host.facts.to_dict() if host.facts else None, "states": states}
+        (folder / HOST_FILE).write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        written.append(folder)
+    return written

@@ -43,6 +43,7 @@ class ScanSettings:
     connect_timeout_s: float = 10.0
     known_hosts: str | None = None
     accept_new_host_keys: bool = False
+    keep_xml: bool = False  # keep each domain's XML in ScanResult.domain_xml
 
     def __post_init__(self) -> None:
         if self.concurrency < 1:
@@ -101,6 +102,7 @@ def _scan_one(target: HostTarget, settings: ScanSettings, wrappers: SshWrappers)
         xmldesc_threads=settings.xmldesc_threads,
         keepalive=_keepalive(settings),
         deadline_s=settings.timeout_s,
+        keep_xml=settings.keep_xml,
     )
 
 
@@ -122,6 +124,7 @@ def scan_hosts(
     started_at = utc_now()
     results: dict[str, HostResult] = {}
     guests: list[GuestRecord] = []
+    domain_xml: dict[tuple[str, str], str] = {}
     pending = list(targets)
     running: list[_Running] = []
     wake = threading.Condition()
@@ -149,6 +152,7 @@ def scan_hosts(
             )
         else:
             guests.extend(outcome.guests)
+            domain_xml.update(((slot.target.name, uuid), xml) for uuid, xml in outcome.xml)
             result = HostResult(
                 name=slot.target.name, uri=slot.target.uri, status="ok", error_class=None, error=None,
                 facts=outcome.facts, duration_s=duration, guest_count=len(outcome.guests),
@@ -195,4 +199,5 @@ def scan_hosts(
             "timeout_s": settings.timeout_s,
             "transports": sorted({t.transport for t in targets}),
         },
+        domain_xml=domain_xml,
     )

@@ -24,7 +24,7 @@ from scanner.hostfacts import host_facts
 from scanner.live import HostScan, scan_error
 from scanner.model import DomainProblem, GuestRecord
 from scanner.uri import split_uri
-from vminv.errors import AuthError, HostKeyError, ScanError, ScanTimeoutError, UnreachableError, UsageError
+from vminv.errors import AuthError, DomainXMLError, HostKeyError, ScanTimeoutError, UnreachableError, UsageError
 
 if TYPE_CHECKING:
     from scanner.scan import ScanSettings
@@ -89,12 +89,13 @@ def _int_field(text: str, label: str) -> int | None:
         return None
 
 
-def parse_session(host: str, output: str, marker: str) -> HostScan:
+def parse_session(host: str, output: str, marker: str, keep_xml: bool = False) -> HostScan:
     """Turn the remote session's output into records (pure)."""
     facts_text = nodeinfo = caps = ""
     states: dict[str, str] = {}
     guests: list[GuestRecord] = []
     problems: list[DomainProblem] = []
+    kept: list[tuple[str, str]] = []
     for kind, arg, body in _sections(output, marker):
         if kind == "facts":
             facts_text = body
@@ -109,10 +110,11 @@ def parse_session(host: str, output: str, marker: str) -> HostScan:
                 continue  # vanished between listing and dumping
             try:
                 guests.append(parse_domain(body, host, states.get(arg)))
-            except ScanError:
-                raise
-            except Exception as exc:  # DomainXMLError: recorded, the host goes on
+            except DomainXMLError as exc:  # recorded, the host goes on
                 problems.append(DomainProblem(arg, str(exc)))
+                continue
+            if keep_xml:
+                kept.append((guests[-1].uuid, body))
     lines = [line for line in facts_text.splitlines() if line.strip()]
     hostname = lines[0].strip() if lines and ":" not in lines[0] else None
     hypervisor = (_field(facts_text, "Running hypervisor") or "").split()
@@ -131,7 +133,7 @@ def parse_session(host: str, output: str, marker: str) -> HostScan:
         cores=_int_field(nodeinfo, "Core(s) per socket"),
         threads=_int_field(nodeinfo, "Thread(s) per core"),
     )
-    return HostScan(tuple(guests), facts, tuple(problems))
+    return HostScan(tuple(guests), facts, tuple(problems), tuple(kept))
 
 
 def _client(settings: "ScanSettings") -> paramiko.SSHClient:
@@ -173,7 +175,8 @@ def scan_over_paramiko(host: str, uri: str, password: str | None, settings: "Sca
         )
         if settings.accept_new_host_keys and settings.known_hosts:
             client.save_host_keys(str(Path(settings.known_hosts).expanduser()))
-        return parse_session(host, _run(client, remote_script(parts.local_uri, marker), deadline, settings), marker)
+        output = _run(client, remote_script(parts.local_uri, marker), deadline, settings)
+        return parse_session(host, output, marker, settings.keep_xml)
     except paramiko.BadHostKeyException as exc:
         raise HostKeyError(
             f"host key for {exc.hostname} has changed (got {exc.key.get_name()} {exc.key.fingerprint})",

@@ -137,3 +137,23 @@ def test_bad_settings_are_usage_errors():
         ScanSettings(concurrency=0)
     with pytest.raises(UsageError):
         ScanSettings(timeout_s=0)
+
+
+def test_saved_live_scan_replays_to_the_same_guests_states_and_facts(tmp_path):
+    from scanner.replay import save_replay
+
+    live = scan_hosts(_targets(), ScanSettings(keep_xml=True))
+    assert len(live.domain_xml) == len(live.guests)
+    save_replay(live, tmp_path)
+    replay = scan_replay(tmp_path, HOSTS)
+    assert [g.to_dict() for g in replay.guests] == [g.to_dict() for g in live.guests]
+    assert [h.facts for h in replay.hosts] == [h.facts for h in live.hosts]
+    assert [h.uri for h in replay.hosts] == [h.uri for h in live.hosts]
+
+
+def test_a_scan_without_its_xml_cannot_be_saved(tmp_path):
+    from scanner.replay import save_replay
+    from vminv.errors import ReplayError
+
+    with pytest.raises(ReplayError):
+        save_replay(scan_hosts(_targets(["kvmhost1"]), ScanSettings()), tmp_path)

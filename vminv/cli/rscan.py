@@ -12,7 +12,7 @@ from click.core import ParameterSource
 
 from scanner.model import HostResult, ScanResult
 from scanner.noderange import expand_noderange
-from scanner.replay import replay_hosts, scan_replay
+from scanner.replay import replay_hosts, save_replay, scan_replay
 from scanner.scan import HostTarget, ScanSettings, scan_hosts
 from scanner.table import CSV_COLUMNS, RSCAN_COLUMNS, csv_rows, rscan_rows
 from scanner.uri import DEFAULT_URI_TEMPLATE, build_uri
@@ -121,6 +121,8 @@ def _print_problems(scan: ScanResult) -> None:
               help=f"File holding the ssh password for --transport ssh (else ${PASSWORD_ENV}, else a prompt).")
 @click.option("--replay", "replay_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Scan saved 'virsh dumpxml' files in DIR/HOST/*.xml instead of live hosts.")
+@click.option("--save", "save_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Also save every domain's XML and the hosts' facts and states as a replay folder DIR/HOST/.")
 @click.option("--format", "output_format", type=click.Choice(["table", "json", "csv"]), default="table",
               show_default=True, help="Output format.")
 @click.option("-z", "stanza", is_flag=True, help="Print an xCAT stanza file (for 'mkdef -z') instead of a table.")
@@ -133,7 +135,7 @@ def _print_problems(scan: ScanResult) -> None:
 @handle_errors
 def cli(noderange: str | None, uri_template: str | None, transport: str, concurrency: int, timeout_s: float,
         xml_threads: int, known_hosts: str | None, accept_new_host_keys: bool, password_file: str | None,
-        replay_dir: Path | None, output_format: str, stanza: bool, write_all: bool, update_only: bool,
+        replay_dir: Path | None, save_dir: Path | None, output_format: str, stanza: bool, write_all: bool, update_only: bool,
         new_only: bool, db_path: str | None, no_db: bool) -> None:
     """Scan the KVM hosts in NODERANGE and list every guest, running or not.
 
@@ -154,10 +156,11 @@ def cli(noderange: str | None, uri_template: str | None, transport: str, concurr
         raise UsageError("-z and --format cannot be combined", "choose one output")
     db = resolve_db_path(db_path)
     stored = _load_stored(db, not no_db)
+    keep_xml = mode is not None or save_dir is not None  # kvm_nodedata, or the replay folder
 
     if replay_dir is not None:
         hosts = expand_noderange(noderange, stored.groups, stored.known) if noderange else replay_hosts(replay_dir)
-        scan = scan_replay(replay_dir, hosts, noderange or ",".join(hosts))
+        scan = scan_replay(replay_dir, hosts, noderange or ",".join(hosts), keep_xml=keep_xml)
     else:
         if not noderange:
             raise UsageError("no NODERANGE given", "name the hosts to scan, e.g. rscan kvmhost[1-4]")
@@ -179,7 +182,7 @@ def cli(noderange: str | None, uri_template: str | None, transport: str, concurr
         ]
         settings = ScanSettings(
             concurrency=concurrency, timeout_s=timeout_s, xmldesc_threads=xml_threads,
-            known_hosts=known_hosts, accept_new_host_keys=accept_new_host_keys,
+            known_hosts=known_hosts, accept_new_host_keys=accept_new_host_keys, keep_xml=keep_xml,
         )
         progress = _Progress(stderr_is_terminal())
         try:
@@ -187,6 +190,9 @@ def cli(noderange: str | None, uri_template: str | None, transport: str, concurr
         finally:
             progress.close()
 
+    if save_dir is not None:
+        saved = save_replay(scan, save_dir)
+        _warn(f"saved {len(saved)} host folder(s) to {save_dir}; rescan them with --replay {save_dir}")
     report = None
     if not no_db:
         import inventory
