@@ -147,3 +147,13 @@ def test_write_keeps_each_guests_xml_in_kvm_nodedata_and_save_writes_a_replay(tm
     replayed = run("--replay", str(saved), "--no-db")
     live = run("kvmhost3", "--uri", f"test://{NODES}/{{host}}.xml", "--no-db")
     assert replayed.stdout == live.stdout
+
+
+def test_an_unusable_database_still_shows_the_scan_then_fails(tmp_path):
+    bad = tmp_path / "bad.db"
+    bad.write_text("not a database")
+    result = run("kvmhost1", "--uri", f"test://{NODES}/{{host}}.xml", "--db", str(bad))
+    assert result.exit_code == 1
+    assert result.stdout.splitlines()[0].split()[:2] == ["type", "name"] and "web01" in result.stdout
+    assert result.stderr.strip().splitlines()[-1].startswith("rscan: error: the scan was not recorded:")
+    assert bad.read_text() == "not a database"  # nothing overwritten

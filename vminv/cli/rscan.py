@@ -19,10 +19,13 @@ from scanner.uri import DEFAULT_URI_TEMPLATE, build_uri
 from vminv import __version__
 from vminv.cli.common import (
     EXIT_CONFLICTS,
+    EXIT_ERROR,
     EXIT_OK,
     EXIT_PARTIAL,
     db_option,
     emit,
+    fail,
+    format_option,
     handle_errors,
     render_csv,
     render_json,
@@ -30,7 +33,7 @@ from vminv.cli.common import (
     resolve_db_path,
     stderr_is_terminal,
 )
-from vminv.errors import UsageError
+from vminv.errors import InventoryError, UsageError
 
 PASSWORD_ENV = "VMINV_SSH_PASSWORD"
 
@@ -123,8 +126,7 @@ def _print_problems(scan: ScanResult) -> None:
               help="Scan saved 'virsh dumpxml' files in DIR/HOST/*.xml instead of live hosts.")
 @click.option("--save", "save_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Also save every domain's XML and the hosts' facts and states as a replay folder DIR/HOST/.")
-@click.option("--format", "output_format", type=click.Choice(["table", "json", "csv"]), default="table",
-              show_default=True, help="Output format.")
+@format_option
 @click.option("-z", "stanza", is_flag=True, help="Print an xCAT stanza file (for 'mkdef -z') instead of a table.")
 @click.option("-w", "write_all", is_flag=True, help="Write new guests and update same ones; report conflicts.")
 @click.option("-u", "update_only", is_flag=True, help="Update guests already in the inventory on the same host.")
@@ -144,7 +146,7 @@ def cli(noderange: str | None, uri_template: str | None, transport: str, concurr
 
     \b
     Exit status: 0 every host scanned; 3 some hosts failed (the output holds
-    the rest); 4 guests skipped as conflicts by -w/-n; 2 usage error; 1 other error.
+    the rest); 4 guests skipped as conflicts by -w/-u/-n; 2 usage error; 1 other error.
     """
     modes = [flag for flag, on in (("w", write_all), ("u", update_only), ("n", new_only)) if on]
     if len(modes) > 1:
@@ -155,7 +157,12 @@ def cli(noderange: str | None, uri_template: str | None, transport: str, concurr
     if stanza and output_format != "table":
         raise UsageError("-z and --format cannot be combined", "choose one output")
     db = resolve_db_path(db_path)
-    stored = _load_stored(db, not no_db)
+    record_error: InventoryError | None = None
+    try:
+        stored = _load_stored(db, not no_db)
+    except InventoryError as exc:
+        # No groups or per-host URIs then; the scan still runs and is shown.
+        stored, record_error = _Stored(), exc
     keep_xml = mode is not None or save_dir is not None  # kvm_nodedata, or the replay folder
 
     if replay_dir is not None:
@@ -194,10 +201,13 @@ def cli(noderange: str | None, uri_template: str | None, transport: str, concurr
         saved = save_replay(scan, save_dir)
         _warn(f"saved {len(saved)} host folder(s) to {save_dir}; rescan them with --replay {save_dir}")
     report = None
-    if not no_db:
+    if not no_db and record_error is None:
         import inventory
 
-        report = inventory.record_scan(db, scan, mode)
+        try:
+            report = inventory.record_scan(db, scan, mode)
+        except InventoryError as exc:
+            record_error = exc  # the scan itself is still shown below: never lose it
 
     if stanza:
         from inventory.stanza import to_stanza
@@ -223,6 +233,8 @@ def cli(noderange: str | None, uri_template: str | None, transport: str, concurr
         for line in format_write_report(report):
             _warn(line)
     _print_problems(scan)
+    if record_error is not None:
+        fail(f"the scan was not recorded: {record_error}", EXIT_ERROR)
     if scan.failed_hosts:
         sys.exit(EXIT_PARTIAL)
     if report is not None and mode and report.conflicts:
