@@ -155,5 +155,5 @@ def test_an_unusable_database_still_shows_the_scan_then_fails(tmp_path):
     result = run("kvmhost1", "--uri", f"test://{NODES}/{{host}}.xml", "--db", str(bad))
     assert result.exit_code == 1
     assert result.stdout.splitlines()[0].split()[:2] == ["type", "name"] and "web01" in result.stdout
-    assert result.stderr.strip().splitlines()[-1].startswith("rscan: error: the scan was not recorded:")
+    assert "error: the scan was not recorded:" in result.stderr.strip().splitlines()[-1]
     assert bad.read_text() == "not a database"  # nothing overwritten
