@@ -225,3 +225,22 @@ def test_paramiko_unknown_host_key_refused(sshd, password_user, tmp_path):
     scan = scan_hosts([HostTarget("h", uri, transport="ssh", password=password_user)],
                       _settings(known_hosts=str(empty)))
     assert scan.hosts[0].error_class == "host_key", scan.hosts[0].error
+
+
+def test_a_domain_that_vanishes_between_listing_and_reading_is_skipped(tmp_path):
+    import libvirt
+
+    from scanner.live import _xml_and_state
+
+    need(libvirtd_running(), "needs a running libvirtd (.ci/services)")
+    name = f"vminv-e2e-gone-{RUN_ID}"
+    path = tmp_path / "gone.xml"
+    path.write_text(GUEST_XML.format(name=name, mac="52:54:00:e2:e0:03"))
+    conn = libvirt.open("qemu:///system")
+    try:
+        listed = conn.defineXML(path.read_text())  # as listAllDomains would have returned it
+        assert _xml_and_state(listed, None) is not None
+        listed.undefine()  # gone before its XML is read
+        assert _xml_and_state(listed, None) is None
+    finally:
+        conn.close()
