@@ -20,7 +20,7 @@ from scanner.noderange import natural_key
 from scanner.sshwrap import SshOptions, SshWrappers
 from scanner.uri import split_uri, with_params
 from vminv import __version__
-from vminv.errors import ScanError, ScanTimeoutError, UsageError, VminvError
+from vminv.errors import LibvirtError, ScanError, ScanTimeoutError, UsageError, VminvError
 
 TRANSPORTS = ("libvirt", "ssh")
 
@@ -81,7 +81,8 @@ def _open_uri(target: HostTarget, settings: ScanSettings, wrappers: SshWrappers)
             connect_timeout_s=settings.connect_timeout_s,
             alive_interval_s=_keepalive(settings)[0],
             alive_count=settings.keepalive_count,
-            known_hosts=settings.known_hosts,
+            # libvirt reads known_hosts= only for libssh/libssh2; for ssh the wrapper applies it.
+            known_hosts=parts.param("known_hosts") or settings.known_hosts,
             accept_new_host_keys=settings.accept_new_host_keys,
             ssh_command=parts.param("command"),
         )
@@ -136,7 +137,7 @@ def scan_hosts(
         except ScanError as exc:
             slot.outcome = exc
         except VminvError as exc:  # e.g. this host's URI does not fit its transport
-            slot.outcome = scan_error(str(exc))
+            slot.outcome = LibvirtError(exc.message, exc.hint)  # its own hint, not a libvirt one
         except Exception as exc:  # noqa: BLE001 - one host's surprise must not end the scan
             slot.outcome = scan_error(f"{type(exc).__name__}: {exc}")
         with wake:

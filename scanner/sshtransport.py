@@ -10,9 +10,12 @@ same parser as a libvirt scan.
 
 from __future__ import annotations
 
+import getpass
+import os
 import secrets
 import shlex
 import socket
+import threading
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,7 +26,7 @@ from scanner.domainxml import parse_domain
 from scanner.hostfacts import host_facts
 from scanner.live import HostScan, scan_error
 from scanner.model import DomainProblem, GuestRecord
-from scanner.uri import split_uri
+from scanner.uri import UriParts, split_uri
 from vminv.errors import AuthError, DomainXMLError, HostKeyError, ScanTimeoutError, UnreachableError, UsageError
 
 if TYPE_CHECKING:
@@ -136,20 +139,115 @@ def parse_session(host: str, output: str, marker: str, keep_xml: bool = False) -
     return HostScan(tuple(guests), facts, tuple(problems), tuple(kept))
 
 
-def _client(settings: "ScanSettings") -> paramiko.SSHClient:
+# Accepted keys are appended to a known_hosts file that other hosts' threads
+# append to at the same time; one lock keeps their lines whole.
+_KNOWN_HOSTS_LOCK = threading.Lock()
+_SYSTEM_KNOWN_HOSTS = Path("/etc/ssh/ssh_known_hosts")
+
+
+def _uri_flag(value: str | None) -> bool:
+    return value is not None and value.strip().lower() not in ("", "0", "no", "false")
+
+
+def _known_hosts_files(uri_known_hosts: str | None, settings: "ScanSettings") -> tuple[list[Path], Path]:
+    """The files to check host keys against, and the one new keys are remembered in.
+
+    The URI's own ``known_hosts=`` wins for its host, then ``--known-hosts``,
+    then ssh's defaults (the system file, then ~/.ssh/known_hosts).
+    """
+    chosen = uri_known_hosts or settings.known_hosts
+    if chosen:
+        path = Path(chosen).expanduser()
+        return [path], path
+    user_file = Path("~/.ssh/known_hosts").expanduser()
+    return [_SYSTEM_KNOWN_HOSTS, user_file], user_file
+
+
+def load_known_hosts(keys: paramiko.HostKeys, path: Path) -> set[str]:
+    """Add ``path``'s host keys to ``keys``; return the revoked keys (base64).
+
+    Tolerant like OpenSSH: a line paramiko cannot read (``@cert-authority``,
+    a key type it lacks, bad base64) is skipped, never fatal. paramiko's own
+    ``load`` raises on some of them and fails the host.
+    """
+    revoked: set[str] = set()
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return revoked
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("@"):
+            fields = line.split()
+            if fields[0] == "@revoked" and len(fields) >= 4:
+                revoked.add(fields[3])
+            continue
+        try:
+            entry = paramiko.hostkeys.HostKeyEntry.from_line(line)
+        except Exception:  # noqa: BLE001 - InvalidHostKey and friends: skip the line as ssh does
+            continue
+        if entry is not None and entry.key is not None:
+            for name in entry.hostnames:
+                keys.add(name, entry.key.get_name(), entry.key)
+    return revoked
+
+
+def remember_host_key(path: Path, hostname: str, key: paramiko.PKey) -> None:
+    """Append one hashed line for ``hostname`` (as ssh's accept-new does); never rewrite the file."""
+    line = f"{paramiko.HostKeys.hash_host(hostname)} {key.get_name()} {key.get_base64()}\n"
+    with _KNOWN_HOSTS_LOCK:
+        try:
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            with open(path, "ab+") as handle:
+                handle.seek(0, os.SEEK_END)
+                if handle.tell() > 0:
+                    handle.seek(-1, os.SEEK_END)
+                    if handle.read(1) != b"\n":
+                        line = "\n" + line
+                handle.write(line.encode("utf-8"))
+        except OSError as exc:
+            raise HostKeyError(
+                f"cannot remember the host key of {hostname} in {path}: {exc.strerror or exc}",
+                "make the known_hosts file writable or name another with --known-hosts",
+            ) from None
+
+
+class _HostKeyPolicy(paramiko.MissingHostKeyPolicy):
+    """Unknown keys: refused, or accepted and remembered; revoked keys: always refused."""
+
+    def __init__(self, accept_new: bool, remember_in: Path, revoked: set[str]) -> None:
+        self.accept_new = accept_new
+        self.remember_in = remember_in
+        self.revoked = revoked
+
+    def missing_host_key(self, client: paramiko.SSHClient, hostname: str, key: paramiko.PKey) -> None:
+        if key.get_base64() in self.revoked:
+            raise HostKeyError(f"host key of {hostname} is revoked in {self.remember_in}", _HOST_KEY_HINT)
+        if not self.accept_new:
+            raise HostKeyError(
+                f"unknown host key for {hostname} ({key.get_name()} {key.fingerprint})",
+                "add it to known_hosts or pass --accept-new-host-keys",
+            )
+        remember_host_key(self.remember_in, hostname, key)
+
+
+_HOST_KEY_HINT = "verify the host's key, then update known_hosts"
+
+
+def _client(parts: UriParts, settings: "ScanSettings") -> tuple[paramiko.SSHClient, set[str]]:
     client = paramiko.SSHClient()
-    if settings.known_hosts:
-        path = Path(settings.known_hosts).expanduser()
-        if path.exists():
-            client.load_host_keys(str(path))
-    else:
-        client.load_system_host_keys()
-    # Unknown host keys are refused unless the user asked otherwise; a changed
-    # key is always refused (paramiko raises BadHostKeyException for it).
-    client.set_missing_host_key_policy(
-        paramiko.AutoAddPolicy() if settings.accept_new_host_keys else paramiko.RejectPolicy()
-    )
-    return client
+    files, remember_in = _known_hosts_files(parts.param("known_hosts"), settings)
+    revoked: set[str] = set()
+    for path in files:
+        revoked |= load_known_hosts(client.get_host_keys(), path)
+    # Unknown host keys are refused unless the user asked otherwise (--accept-new-host-keys,
+    # or no_verify=1 in the URI, as libvirt's own ssh transport reads it); a changed key is
+    # always refused (paramiko raises BadHostKeyException for it).
+    accept_new = settings.accept_new_host_keys or _uri_flag(parts.param("no_verify"))
+    client.set_missing_host_key_policy(_HostKeyPolicy(accept_new, remember_in, revoked))
+    return client, revoked
 
 
 def scan_over_paramiko(host: str, uri: str, password: str | None, settings: "ScanSettings") -> HostScan:
@@ -158,13 +256,14 @@ def scan_over_paramiko(host: str, uri: str, password: str | None, settings: "Sca
         raise UsageError(f"URI {uri!r} names no host", "the ssh transport needs e.g. qemu+ssh://root@HOST/system")
     deadline = time.monotonic() + settings.timeout_s
     marker = "@@vminv-" + secrets.token_hex(8)
-    client = _client(settings)
+    client, revoked = _client(parts, settings)
+    user = parts.user or getpass.getuser()  # as ssh (and so libvirt) does without user@
     connect_timeout = min(settings.connect_timeout_s, settings.timeout_s)
     try:
         client.connect(
             parts.host,
             port=parts.port or 22,
-            username=parts.user or "root",
+            username=user,
             password=password,
             key_filename=parts.param("keyfile"),
             timeout=connect_timeout,
@@ -173,18 +272,19 @@ def scan_over_paramiko(host: str, uri: str, password: str | None, settings: "Sca
             allow_agent=password is None,
             look_for_keys=password is None and parts.param("keyfile") is None,
         )
-        if settings.accept_new_host_keys and settings.known_hosts:
-            client.save_host_keys(str(Path(settings.known_hosts).expanduser()))
+        transport = client.get_transport()
+        if transport is not None and transport.get_remote_server_key().get_base64() in revoked:
+            raise HostKeyError(f"host key of {parts.host} is revoked in known_hosts", _HOST_KEY_HINT)
         output = _run(client, remote_script(parts.local_uri, marker), deadline, settings)
         return parse_session(host, output, marker, settings.keep_xml)
     except paramiko.BadHostKeyException as exc:
         raise HostKeyError(
             f"host key for {exc.hostname} has changed (got {exc.key.get_name()} {exc.key.fingerprint})",
-            "verify the host's new key, then update known_hosts",
+            _HOST_KEY_HINT,
         ) from None
     except paramiko.AuthenticationException as exc:
         raise AuthError(
-            f"ssh login as {parts.user or 'root'} refused: {exc}", "check the user and the password (or key)"
+            f"ssh login as {user} refused: {exc}", "check the user and the password (or key)"
         ) from None
     except (socket.timeout, TimeoutError):
         raise ScanTimeoutError(

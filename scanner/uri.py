@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from vminv.errors import UsageError
 
@@ -18,6 +18,7 @@ def build_uri(template: str, host: str) -> str:
     split = urlsplit(uri)
     if not split.scheme:
         raise UsageError(f"libvirt URI {uri!r} has no scheme", f"use e.g. {DEFAULT_URI_TEMPLATE}")
+    split_uri(uri)  # a bad port is the template's fault: say so once, not as every host's failure
     return uri
 
 
@@ -50,7 +51,7 @@ def split_uri(uri: str) -> UriParts:
     try:
         port = split.port
     except ValueError:
-        raise UsageError(f"libvirt URI {uri!r} has a bad port") from None
+        raise UsageError(f"libvirt URI {uri!r} has a bad port", "give a port number from 1 to 65535") from None
     return UriParts(
         scheme=split.scheme,
         driver=driver,
@@ -59,14 +60,26 @@ def split_uri(uri: str) -> UriParts:
         host=split.hostname,
         port=port,
         path=split.path,
-        params=tuple(parse_qsl(split.query, keep_blank_values=True)),
+        params=tuple(_decode(segment) for segment in _segments(split.query)),
     )
+
+
+# libvirt decodes %XX in query parameters but keeps '+' as is (it is not a form);
+# urllib's parse_qsl would turn keyfile=/k/id+scan into "/k/id scan".
+def _segments(query: str) -> list[str]:
+    return [segment for segment in query.split("&") if segment]
+
+
+def _decode(segment: str) -> tuple[str, str]:
+    name, _, value = segment.partition("=")
+    return unquote(name), unquote(value)
 
 
 def with_params(uri: str, **overrides: str) -> str:
     """Return ``uri`` with query parameters set, all others kept in order."""
     split = urlsplit(uri)
-    params = [(k, v) for k, v in parse_qsl(split.query, keep_blank_values=True) if k not in overrides]
-    params.extend(overrides.items())
-    query = urlencode(params, quote_via=quote, safe="/:,")
+    # The user's parameters are kept exactly as written; only ours are encoded here.
+    kept = [segment for segment in _segments(split.query) if _decode(segment)[0] not in overrides]
+    kept.extend(f"{quote(name, safe='')}={quote(value, safe='/:,')}" for name, value in overrides.items())
+    query = "&".join(kept)
     return urlunsplit((split.scheme, split.netloc, split.path, query, split.fragment))

@@ -105,6 +105,7 @@ def test_failed_live_host_exits_3_and_keeps_the_others():
         (("h1", "-w", "-u"), "cannot be combined"),
         (("h1", "-w", "--no-db"), "--no-db"),
         (("h1", "--uri", "nowhere"), "has no scheme"),
+        (("h1", "--uri", "qemu+ssh://root@{host}:99999/system"), "has a bad port"),
         (("--replay", "/nonexistent/replay"), "does not exist"),
         (("h1", "-z", "--format", "json"), "cannot be combined"),
     ],
@@ -129,6 +130,7 @@ def test_per_host_uri_and_transport_from_the_inventory(tmp_path):
     hosts = {h["name"]: h for h in json.loads(result.stdout)["hosts"]}
     assert hosts["hostA"]["status"] == "ok" and hosts["hostA"]["uri"].endswith("kvmhost1.xml")
     assert hosts["hostB"]["status"] == "failed" and "names no host" in hosts["hostB"]["error"]
+    assert "check that libvirtd runs" not in hosts["hostB"]["error"]  # its own hint, not a misleading one
     # --transport on the command line wins over the stored one.
     result = run("hostA,hostB", "--db", str(db), "--transport", "libvirt", "--format", "json")
     assert result.exit_code == 0, result.stderr

@@ -244,3 +244,60 @@ def test_a_domain_that_vanishes_between_listing_and_reading_is_skipped(tmp_path)
         assert _xml_and_state(listed, None) is None
     finally:
         conn.close()
+
+
+# A line paramiko's own known_hosts reader raises on (it fails the whole host), and a comment:
+# both must be skipped when reading and kept when a new key is remembered.
+CERT_AUTHORITY = "@cert-authority *.example.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl"
+
+
+def _key_uri(server: Sshd, key: Path, extra: str = "") -> str:
+    return f"test+ssh://root@127.0.0.1:{server.port}/default?keyfile={key}{extra}"
+
+
+def test_paramiko_accepts_new_keys_of_many_hosts_at_once_without_rewriting_known_hosts(sshd, tmp_path):
+    other = Sshd()
+    try:
+        shutil.copy(sshd.client_key.with_suffix(".pub"), other.dir / "authorized_keys")
+        known = tmp_path / "known_hosts"
+        known.write_text(f"{CERT_AUTHORITY}\n# kept by hand\n")
+        targets = [HostTarget(f"h{i}", _key_uri(server, sshd.client_key), transport="ssh")
+                   for i, server in enumerate((sshd, other))]
+        scan = scan_hosts(targets, _settings(known_hosts=str(known), accept_new_host_keys=True))
+        assert [h.status for h in scan.hosts] == ["ok", "ok"], [h.error for h in scan.hosts]
+        text = known.read_text()
+        assert text.startswith(f"{CERT_AUTHORITY}\n# kept by hand\n")  # appended to, never rewritten
+        for server in (sshd, other):  # both remembered, though both hosts were accepted at once
+            assert Path(str(server.host_key) + ".pub").read_text().split()[1] in text
+        again = scan_hosts(targets, _settings(known_hosts=str(known)))  # now known: no flag needed
+        assert [h.status for h in again.hosts] == ["ok", "ok"], [h.error for h in again.hosts]
+    finally:
+        other.stop()
+
+
+def test_paramiko_changed_host_key_is_refused_even_when_accepting_new_ones(sshd, tmp_path):
+    known = tmp_path / "known_hosts"
+    other = Path(str(sshd.other_key) + ".pub").read_text().split()
+    known.write_text(f"[127.0.0.1]:{sshd.port} {other[0]} {other[1]}\n")
+    scan = scan_hosts([HostTarget("h", _key_uri(sshd, sshd.client_key), transport="ssh")],
+                      _settings(known_hosts=str(known), accept_new_host_keys=True))
+    assert scan.hosts[0].error_class == "host_key", scan.hosts[0].error
+    assert "changed" in scan.hosts[0].error
+
+
+def test_known_hosts_and_no_verify_in_the_users_uri_are_honoured(sshd, tmp_path):
+    empty = tmp_path / "empty_known_hosts"
+    empty.write_text("")
+    # libvirt's ssh transport ignores known_hosts= (only libssh reads it): the wrapper applies it.
+    libvirt_uri = f"test+ssh://root@127.0.0.1:{sshd.port}/default?no_tty=1&keyfile={sshd.client_key}" \
+                  f"&known_hosts={sshd.known_hosts}"
+    paramiko_uri = _key_uri(sshd, sshd.client_key, f"&known_hosts={sshd.known_hosts}")
+    scan = scan_hosts([HostTarget("lv", libvirt_uri), HostTarget("pm", paramiko_uri, transport="ssh")],
+                      _settings(known_hosts=str(empty)))
+    assert [h.status for h in scan.hosts] == ["ok", "ok"], [h.error for h in scan.hosts]
+    # no_verify=1 accepts an unknown key over paramiko too (libvirt's ssh does so itself).
+    remembered = tmp_path / "remembered"
+    no_verify = _key_uri(sshd, sshd.client_key, f"&no_verify=1&known_hosts={remembered}")
+    scan = scan_hosts([HostTarget("nv", no_verify, transport="ssh")], _settings())
+    assert scan.hosts[0].status == "ok", scan.hosts[0].error
+    assert Path(str(sshd.host_key) + ".pub").read_text().split()[1] in remembered.read_text()

@@ -33,6 +33,16 @@ def test_every_part_of_the_users_uri_is_kept():
     # The user's own command= is replaced in the URI (the wrapper runs it instead).
     assert split_uri(with_params(uri + "&command=/my/ssh", command="/w")).param("command") == "/w"
     assert parts.local_uri == "qemu:///system"
+
+
+def test_plus_and_escapes_in_the_users_parameters_reach_libvirt_as_written():
+    # libvirt keeps '+' literally (only %XX is decoded); a form decoder would make it a space.
+    uri = "qemu+ssh://root@h/system?keyfile=/k/id+scan&no_tty&name=a%2Bb&socket=/run/x%20y"
+    rebuilt = with_params(uri, command="/tmp/w+rap")
+    assert rebuilt.startswith("qemu+ssh://root@h/system?keyfile=/k/id+scan&no_tty&name=a%2Bb&socket=/run/x%20y&")
+    parts = split_uri(rebuilt)
+    assert parts.param("keyfile") == "/k/id+scan" and parts.param("name") == "a+b"
+    assert parts.param("socket") == "/run/x y" and parts.param("command") == "/tmp/w+rap"
     assert split_uri("test+ssh://r@h/abs/node.xml").local_uri == "test:///abs/node.xml"
 
 
