@@ -54,9 +54,13 @@ def fetch_ca(settings: EngineSettings) -> EngineCA:
                 response = requests.get(url, timeout=settings.timeout_s, verify=False, allow_redirects=False)
         except requests.exceptions.Timeout:
             raise RhevTimeoutError(f"GET {path}: no answer from {settings.origin} within {settings.timeout_s:g} s") from None
-        except requests.exceptions.ConnectionError:
+        except (requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError,
+                requests.exceptions.ContentDecodingError):
             raise RhevConnectionError(f"cannot reach {settings.origin} to fetch its CA",
                                       "check the URL and the port") from None
+        except requests.exceptions.RequestException as exc:
+            raise RhevConnectionError(f"cannot fetch the CA of {settings.origin} ({type(exc).__name__})",
+                                      "check the URL") from None
         if response.status_code != 200:
             tried.append(f"{path.split('?')[0]} ({response.status_code})")
             continue

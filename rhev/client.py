@@ -10,6 +10,7 @@ exponential backoff; everything else that goes wrong becomes one
 from __future__ import annotations
 
 import json
+import re
 import time
 import warnings
 from typing import Callable, Mapping
@@ -248,8 +249,16 @@ class EngineClient:
                     f"{label}: no answer from {self.settings.origin} within {self.settings.timeout_s:g} s",
                     "raise --timeout or check the engine's load",
                 ) from None
-            except requests.exceptions.ConnectionError as exc:
+            except (requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError,
+                    requests.exceptions.ContentDecodingError) as exc:
+                # A body cut off half-way (ChunkedEncodingError, also for a short
+                # Content-Length) or a broken gzip stream is a reset like any other.
                 last = exc
+            except requests.exceptions.RequestException as exc:
+                raise RhevConnectionError(
+                    f"{label}: the request to {self.settings.origin} failed ({type(exc).__name__})",
+                    "check the engine URL",
+                ) from None
             else:
                 if response.status_code not in RETRY_STATUSES or attempt == attempts:
                     return response
@@ -267,7 +276,7 @@ class EngineClient:
 
 
 def _ssl_reason(exc: Exception) -> str:
-    text = str(exc)
+    text = re.sub(r"\s*\(_ssl\.c:\d+\)", "", str(exc))  # OpenSSL's source line says nothing to a user
     for marker in ("certificate verify failed", "hostname mismatch", "self-signed", "wrong version number"):
         if marker in text:
             start = text.find(marker)
@@ -277,6 +286,10 @@ def _ssl_reason(exc: Exception) -> str:
 
 def _conn_reason(exc: Exception) -> str:
     text = str(exc)
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError):
+        return "connection broken in the middle of an answer"
+    if isinstance(exc, requests.exceptions.ContentDecodingError):
+        return "answer could not be decompressed"
     for marker in ("Connection refused", "Connection reset", "Name or service not known",
                    "No route to host", "Remote end closed connection", "Connection aborted",
                    "Temporary failure in name resolution", "nodename nor servname"):

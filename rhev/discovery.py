@@ -18,8 +18,7 @@ API_PATHS = ("/ovirt-engine/api", "/api")
 
 
 def _candidates(hint: str | None) -> list[str]:
-    if hint and hint not in API_PATHS:
-        return [hint]
+    # A URL with some other path (https://engine/ovirt-engine) still gets the usual places.
     if hint:
         return [hint] + [p for p in API_PATHS if p != hint]
     return list(API_PATHS)
@@ -31,7 +30,7 @@ def discover(client: EngineClient) -> EngineApi:
     :raises RhevError: no API found, the wanted version is not offered, auth failed.
     """
     settings = client.settings
-    wanted = settings.api_version
+    wanted = settings.api_version or settings.url_api_version  # https://engine/ovirt-engine/api/v3 means v3
     client.login()
     tried: list[str] = []
     for path in _candidates(settings.path_hint):

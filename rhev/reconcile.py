@@ -15,10 +15,10 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
-from rhev.matching import Matching, match
+from rhev.matching import EXTERNAL_PREFIX, Matching, match
 from rhev.model import EngineVm
 from rhev.snapshot import EngineSnapshot
-from scanner.model import GuestRecord, HostResult, ScanResult
+from scanner.model import DomainProblem, GuestRecord, HostResult, ScanResult
 
 KINDS = (
     "missing",
@@ -105,6 +105,23 @@ def _drift(vm: EngineVm, guest: GuestRecord) -> list[str]:
     return differences
 
 
+def _unread_here(host: HostResult, vm: EngineVm) -> DomainProblem | None:
+    """The domain the scan of ``host`` skipped (unreadable XML) that may be ``vm``.
+
+    Such a VM is not known to be missing: the scan did not cover it. Problems
+    name the domain by name, UUID or replay file name.
+    """
+    keys = {vm.id.casefold(), vm.name.casefold()}
+    if vm.name.startswith(EXTERNAL_PREFIX):
+        keys.add(vm.name[len(EXTERNAL_PREFIX):].casefold())
+    for problem in host.problems:
+        domain = problem.domain.casefold()
+        stem = domain[:-4] if domain.endswith(".xml") else domain
+        if domain in keys or stem in keys or vm.id.casefold() in problem.message.casefold():
+            return problem
+    return None
+
+
 class _Reconciler:
     def __init__(self, scan: ScanResult, engine: EngineSnapshot, matching: Matching) -> None:
         self.engine = engine
@@ -142,7 +159,12 @@ class _Reconciler:
                 self.add("ok", vm, ",".join(hosts),
                          prefix + f"migrating from {engine_host} to {target}: on both, as expected during a migration")
             else:
-                note = "" if status != "migrating" else f" (the engine says migrating from {engine_host})"
+                if status == "migrating":
+                    note = f" (the engine says migrating from {engine_host})"
+                elif status != "up":
+                    note = f" (the engine says {status})"
+                else:
+                    note = ""
                 self.add("duplicate_active", vm, ",".join(hosts), prefix + f"active on {len(hosts)} hosts: {', '.join(hosts)}{note}")
         elif len(active) == 1:
             guest = active[0]
@@ -182,6 +204,10 @@ class _Reconciler:
             self.add("not_covered", vm, engine_scan,
                      prefix + f"the engine says it runs on {engine_host}; {engine_scan} could not be scanned"
                      f" ({failed.error_class or 'failed'})")
+        elif (problem := _unread_here(self.scan_hosts[engine_scan], vm)) is not None:
+            self.add("not_covered", vm, engine_scan,
+                     prefix + f"the engine says it runs on {engine_host}; the scan of {engine_scan} could not read"
+                     f" domain {problem.domain} ({problem.message})")
         else:
             shut_off_here = [g for g in inactive if g.hypervisor == engine_scan]
             if shut_off_here:

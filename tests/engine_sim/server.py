@@ -57,7 +57,12 @@ class EngineMode:
     fail_page: dict[str, tuple[int, int]] = field(default_factory=dict)  # collection -> (page, status)
     transient_503: int = 0  # the first N API requests answer 503
     reset_first: int = 0  # the first N API requests are cut off without an answer
+    truncate_first: int = 0  # the next N API requests are cut off half-way through the body
     delay_s: float = 0.0  # every API request waits this long first
+    forbidden: frozenset[str] = frozenset()  # collections the user may not read (403 with a fault)
+    # Objects added meanwhile: pages after the first start this many rows early
+    # (pages are not snapshot-consistent), so rows come twice.
+    page_shift: int = 0
 
     @property
     def engine_version(self) -> tuple[int, int]:
@@ -395,7 +400,20 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             self.connection.close()  # cut off: the client sees a reset / remote disconnect
             return
-        if number <= mode.reset_first + mode.transient_503:
+        if number <= mode.reset_first + mode.truncate_first:
+            with sim.lock:
+                sim.requests.append((self.command, self.path, -1))
+            partial = b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<vms>\n    <vm '
+            self.send_response(200)
+            self.send_header("Content-Type", "application/xml;charset=UTF-8")
+            self.send_header("Content-Length", str(len(partial) * 10))  # promises more than it sends
+            self.end_headers()
+            self.wfile.write(partial)
+            self.wfile.flush()
+            self.close_connection = True
+            self.connection.close()
+            return
+        if number <= mode.reset_first + mode.truncate_first + mode.transient_503:
             self._send(503, b"<html><body>Service Unavailable</body></html>", "text/html")
             return
         ok, auth_headers = self._authenticated(prefix)
@@ -464,12 +482,18 @@ class _Handler(BaseHTTPRequestHandler):
             limit = None
         if limit is None and kind in SEARCHABLE and mode.engine_version < (3, 4):
             limit = 100  # SearchResultsLimit: RHEV 3.0-3.3 without ;max
+        if kind in mode.forbidden:
+            self._fault(403, "Operation Failed", "[User is not authorized to perform this action.]")
+            return
         if page is not None:
             size = limit if limit is not None else None
             if size is None:
                 items = items if page == 1 else []
             else:
-                items = items[(page - 1) * size: page * size]
+                start = (page - 1) * size
+                if page > 1:
+                    start = max(0, start - mode.page_shift)
+                items = items[start: start + size]
         elif limit is not None:
             items = items[:limit]
         failing = mode.fail_page.get(kind)

@@ -180,3 +180,22 @@ def test_reconcile_on_rhev_3_0(cli, start_engine, pki, password_file, db_with_sc
     assert document["engine"]["api_version"] == 3
     # 3.0 has no hardware UUIDs and no /ovirt-engine/api, and the findings are the same.
     assert document["summary"]["missing"] == 1 and document["summary"]["drift"] == 1
+
+
+@pytest.mark.parametrize(("content", "text"), [(b"", "is empty"), (b"\n", "is empty"), (b"\xff\xfe", "is not UTF-8")])
+def test_unusable_password_file_is_a_usage_error(cli, start_engine, pki, tmp_path, content, text) -> None:
+    engine = start_engine()
+    path = tmp_path / "rhevm.pw"
+    path.write_bytes(content)
+    result = run(cli, ["lsve", "-t", "dc", "-m", engine.url, "--ca-file", str(pki.ca_file),
+                       "--password-file", str(path)])
+    assert result.exit_code == 2 and text in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+    assert engine.requests == []  # nothing was sent
+
+
+@pytest.mark.parametrize("url", ["https://127.0.0.1:99999", "https://[::1", "http://127.0.0.1:9"])
+def test_bad_engine_url_is_one_line(cli, password_file, url) -> None:
+    result = run(cli, ["lsve", "-t", "dc", "-m", url, "--password-file", str(password_file)])
+    assert result.exit_code == 2 and result.stderr.startswith("vminv: error: engine URL")
+    assert len(result.stderr.strip().splitlines()) == 1

@@ -257,3 +257,89 @@ def test_settings_validation(values: dict[str, object], text: str) -> None:
 
 def test_password_is_not_in_repr() -> None:
     assert "s3cret" not in repr(EngineSettings(url="https://e", password="s3cret"))
+
+
+def test_a_body_cut_off_half_way_is_retried(start_engine, pki) -> None:
+    engine = start_engine(EngineMode(truncate_first=1))
+    snapshot = read_engine(settings_for(engine, pki, retries=2), parts={"hosts"})
+    assert len(snapshot.hosts) == 5
+    statuses = [status for _, path, status in engine.requests if path.startswith("/ovirt-engine/api")]
+    assert statuses[:2] == [-1, 200]  # the cut-off answer, then the retry
+
+
+def test_bodies_always_cut_off_give_one_line(start_engine, pki) -> None:
+    engine = start_engine(EngineMode(truncate_first=10))
+    with pytest.raises(RhevConnectionError) as info:
+        read_engine(settings_for(engine, pki, retries=1), parts={"hosts"})
+    assert "connection broken in the middle of an answer" in str(info.value) and "\n" not in str(info.value)
+
+
+def test_403_with_a_fault_is_a_one_line_auth_error(start_engine, pki) -> None:
+    engine = start_engine(EngineMode(forbidden=frozenset({"hosts"})))
+    with pytest.raises(RhevAuthError) as info:
+        read_engine(settings_for(engine, pki), parts={"hosts"})
+    message = str(info.value)
+    assert "403 Forbidden" in message and "User is not authorized to perform this action" in message
+    assert "\n" not in message and "administrator" in message
+
+
+def test_pages_that_overlap_are_de_duplicated_by_id(start_engine, pki) -> None:
+    scenario = generate({"vms": 1200, "hosts": 10, "seed": 5})
+    for version in ("4.3", "3.6"):
+        engine = start_engine(EngineMode(version=version, page_shift=7), scenario=scenario)
+        snapshot = read_engine(settings_for(engine, pki, page_size=500), parts={"vms"}, vm_details=False)
+        assert len(snapshot.vms) == 1200 and len({vm.id for vm in snapshot.vms}) == 1200
+
+
+@pytest.mark.parametrize(
+    ("url", "text"),
+    [
+        ("https://127.0.0.1:99999", "is not usable"),  # port out of range
+        ("https://127.0.0.1:abc", "is not usable"),
+        ("https://[::1", "is not usable"),
+        ("https://exa mple.com", "is not usable"),
+        ("https://rhevm?x=1", "is not usable"),
+        ("http://rhevm.example.com", "plain HTTP"),
+    ],
+)
+def test_unusable_urls_are_usage_errors(url: str, text: str) -> None:
+    with pytest.raises(UsageError, match=text.replace("?", "\\?")):
+        EngineSettings(url=url, password="x")
+
+
+def test_plain_http_only_with_insecure() -> None:
+    assert EngineSettings(url="http://rhevm.example.com", password="x", insecure=True).origin == \
+        "http://rhevm.example.com"
+
+
+def test_url_paths_other_than_the_api_still_find_it(start_engine, pki) -> None:
+    engine = start_engine()
+    snapshot = read_engine(settings_for(engine, pki, url=engine.url + "/ovirt-engine/"), parts={"clusters"})
+    assert snapshot.api.base_path == "/ovirt-engine/api" and len(snapshot.clusters) == 2
+
+
+def test_a_v3_url_means_api_v3(start_engine, pki) -> None:
+    engine = start_engine()  # 4.3 serves both; v4 unless asked
+    snapshot = read_engine(settings_for(engine, pki, url=engine.url + "/ovirt-engine/api/v3"), parts={"clusters"})
+    assert snapshot.api.version == 3
+
+
+def test_tls_message_is_clean(start_engine, pki) -> None:
+    engine = start_engine()
+    with pytest.raises(RhevTLSError) as info:
+        read_engine(settings_for(engine, pki, ca_file=pki.other_ca_file))
+    message = str(info.value)
+    assert "_ssl.c" not in message and message.count("(") == message.count(")")
+
+
+@pytest.mark.parametrize("url", ["https://a..b", "https://ü..x"])
+def test_invalid_host_names_are_usage_errors(url: str) -> None:
+    with pytest.raises(UsageError, match="invalid host name"):
+        EngineSettings(url=url, password="x")
+
+
+@pytest.mark.parametrize("url", ["https://admin@internal:s3cret@rhevm", "https://admin:s3cret@rhevm:abc"])
+def test_credentials_in_the_url_are_refused_and_not_repeated(url: str) -> None:
+    with pytest.raises(UsageError) as info:
+        EngineSettings(url=url, password="x")
+    assert "s3cret" not in str(info.value) and "admin" not in str(info.value)

@@ -283,3 +283,28 @@ def test_end_to_end_details(site_findings: dict[int, list[Finding]], golden) -> 
     assert by_guest[("ok", "legacy-app")].match == "name"
     assert by_guest[("ok", "mig01")].scanned_host == "kvm01,kvm02.example.com"
     golden.check("rhev/reconcile-site.txt", findings_table(site_findings[4]))
+
+
+def test_a_domain_the_scan_could_not_read_is_not_covered_not_missing() -> None:
+    from scanner.model import DomainProblem
+
+    hosts = [dataclasses.replace(scanned_host("kvm1"), problems=(DomainProblem("unreadable", "bad XML"),)),
+             scanned_host("kvm2")]
+    vms = [engine_vm("unreadable", U1, host="kvm1"), engine_vm("gone", U2, host="kvm1")]
+    findings = reconcile(scan([], hosts), snapshot(vms))
+    assert kinds(findings) == [("missing", "gone"), ("not_covered", "unreadable")]
+    assert findings[1].detail == ("the engine says it runs on kvm1; the scan of kvm1 could not read domain"
+                                  " unreadable (bad XML)")
+    # Replay scans name the problem by file; UUID-named files count too.
+    hosts = [dataclasses.replace(scanned_host("kvm1"), problems=(DomainProblem(f"{U2}.xml", "not XML"),))]
+    assert kinds(reconcile(scan([], hosts), snapshot(vms))) == [("missing", "unreadable"), ("not_covered", "gone")]
+
+
+def test_duplicate_active_says_what_the_engine_says() -> None:
+    vms = [engine_vm("off", U1, status="down", host=None), engine_vm("moving", U2, status="migrating", host="kvm3")]
+    guests = [guest("off", U1, "kvm1"), guest("off", U1, "kvm2"), guest("moving", U2, "kvm1"),
+              guest("moving", U2, "kvm2")]
+    findings = reconcile(scan(guests), snapshot(vms))
+    assert kinds(findings) == [("duplicate_active", "moving"), ("duplicate_active", "off")]
+    assert findings[0].detail.endswith("(the engine says migrating from kvm3)")  # neither copy is the source
+    assert findings[1].detail == "active on 2 hosts: kvm1, kvm2 (the engine says down)"

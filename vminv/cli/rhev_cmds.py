@@ -6,6 +6,7 @@ else a prompt (no echo) on a terminal; never from the command line.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 from pathlib import Path
@@ -39,9 +40,15 @@ def _warn(line: str) -> None:
 def _read_password(password_file: str | None, user: str) -> str:
     if password_file:
         try:
-            return Path(password_file).expanduser().read_text(encoding="utf-8").rstrip("\r\n")
+            password = Path(password_file).expanduser().read_text(encoding="utf-8").rstrip("\r\n")
         except OSError as exc:
             raise UsageError(f"cannot read password file {password_file}: {exc.strerror}") from None
+        except UnicodeDecodeError:
+            raise UsageError(f"password file {password_file} is not UTF-8 text",
+                             "write the password into it as plain UTF-8 text") from None
+        if not password:
+            raise UsageError(f"password file {password_file} is empty", "write the password into it")
+        return password
     if os.environ.get(PASSWORD_ENV):
         return os.environ[PASSWORD_ENV]
     if sys.stdin.isatty():
@@ -80,12 +87,15 @@ def _settings(url: str, user: str, password_file: str | None, ca_file: str | Non
         raise UsageError(f"CA file {ca_file} does not exist", "fetch it with `vminv ca --rhevm URL --ca-file FILE`")
     if insecure:
         _warn("warning: --insecure: the engine's certificate is not verified; anyone on the path can read the password")
-    password = _read_password(password_file, user) if need_password else ""
-    return EngineSettings(
-        url=url, user=user, password=password,
+    # Validated before the password is asked for: no prompt for a URL that cannot work.
+    settings = EngineSettings(
+        url=url, user=user,
         ca_file=Path(ca_file).expanduser() if ca_file else None, insecure=insecure,
         api_version=int(api_version) if api_version else None, timeout_s=timeout_s,
     )
+    if not need_password:
+        return settings
+    return dataclasses.replace(settings, password=_read_password(password_file, user))
 
 
 def _progress() -> Callable[[str], None] | None:
