@@ -8,6 +8,7 @@ makes the second writer wait (``busy_timeout``) and then see the first's rows.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,6 +30,32 @@ def _connect(db_path: Path) -> sqlite3.Connection:
     return sqlite3.connect(str(db_path), timeout=BUSY_TIMEOUT_S, isolation_level=None)
 
 
+def _writable(db_path: Path) -> bool:
+    """Whether this process may write the file and create its ``-wal``/``-shm`` next to it.
+
+    ``os.access`` also answers no on a read-only file system.
+    """
+    return os.access(db_path, os.W_OK) and os.access(db_path.parent, os.W_OK)
+
+
+def _connect_read_only(db_path: Path) -> sqlite3.Connection:
+    """A read-only connection, for an inventory the reader may not write (e.g. root's, read by a user).
+
+    In WAL mode even a reader needs the ``-shm`` file; when it cannot be
+    created and no writer has a ``-wal`` open, the file is read as immutable.
+    """
+    uri = db_path.resolve().as_uri()
+    conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+    try:
+        conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+        return conn
+    except sqlite3.OperationalError:
+        conn.close()
+        if Path(f"{db_path}-wal").exists():
+            raise
+    return sqlite3.connect(f"{uri}?immutable=1", uri=True, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+
+
 def open_database(db_path: Path, *, create: bool) -> sqlite_utils.Database:
     """Open (and with ``create``, create) the database and bring its schema up to date.
 
@@ -38,6 +65,8 @@ def open_database(db_path: Path, *, create: bool) -> sqlite_utils.Database:
     :raises DatabaseMissingError: the file does not exist and ``create`` is false
     :raises InventoryError: the file cannot be opened, is not SQLite or not ours
     """
+    if db_path.is_dir():
+        raise InventoryError(f"{db_path} is a directory, not a database file", f"pass --db {db_path / 'inventory.db'}")
     if not db_path.exists():
         if not create:
             raise DatabaseMissingError(
@@ -50,18 +79,21 @@ def open_database(db_path: Path, *, create: bool) -> sqlite_utils.Database:
             raise InventoryError(
                 f"cannot create the directory of {db_path}: {exc.strerror}", "pass --db PATH"
             ) from exc
+    # A reader that may not write the file still reads it; writers need it writable.
+    writable = create or _writable(db_path)
     try:
-        conn = _connect(db_path)
+        conn = _connect(db_path) if writable else _connect_read_only(db_path)
         db = sqlite_utils.Database(conn, recursive_triggers=False)
-        if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-            conn.execute("PRAGMA journal_mode=WAL")
-        # NORMAL is safe in WAL mode against a killed process; only a power
-        # cut can lose the last committed transaction.
-        conn.execute("PRAGMA synchronous=NORMAL")
+        if writable:
+            if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                conn.execute("PRAGMA journal_mode=WAL")
+            # NORMAL is safe in WAL mode against a killed process; only a power
+            # cut can lose the last committed transaction.
+            conn.execute("PRAGMA synchronous=NORMAL")
         # A big page cache keeps a 100,000-guest write from spilling and
         # rewriting the same pages; memory is only used as the write needs it.
         conn.execute("PRAGMA cache_size=-262144")
-        ensure_schema(db, db_path)
+        ensure_schema(db, db_path, writable=writable)
     except sqlite3.DatabaseError as exc:
         raise translate_error(exc, db_path) from exc
     return db
@@ -75,7 +107,12 @@ def translate_error(exc: sqlite3.Error, db_path: Path) -> InventoryError:
             f"database {db_path} stayed locked by another writer for {BUSY_TIMEOUT_S:.0f} s",
             "try again when the other rscan has finished",
         )
-    if "not a database" in text or "malformed" in text:
+    if "malformed" in text:
+        return InventoryError(
+            f"{db_path} is damaged ({text})",
+            f"restore it from a backup (`sqlite3 {db_path} .recover` can salvage its rows)",
+        )
+    if "not a database" in text:
         return InventoryError(f"{db_path} is not a valid SQLite database ({text})", "pass another --db PATH")
     if "readonly" in text or "unable to open" in text:
         return InventoryError(f"cannot write {db_path} ({text})", "check the file's permissions or pass --db PATH")

@@ -25,7 +25,7 @@ class Version(NamedTuple):
 class DiffEntry:
     change: str  # added | gone | moved | changed | unscanned
     node: str
-    host: str  # where it is in the later scan (for gone/unscanned: where it was)
+    host: str  # where it is in the later scan (for gone, and unscanned in the later scan: where it was)
     field: str | None = None
     old_value: str | None = None
     new_value: str | None = None
@@ -73,11 +73,17 @@ def outline_diff(
     after: Mapping[Key, Version],
     answered_after: set[str],
     scanned_after: set[str],
+    answered_before: set[str] | None = None,
+    scanned_before: set[str] | None = None,
 ) -> DiffOutline:
     """Compare two scans' observations ``{(node, host): version}`` (pure).
 
     A guest missing from the later scan is *gone* only if its host answered
-    that scan; otherwise it is *unscanned* (the host failed or was not asked).
+    that scan; otherwise it is *unscanned* (the host failed or was not asked),
+    the reason in ``new_value``. Likewise a guest found in the later scan is
+    *added* only if its host answered the earlier one; otherwise it is
+    *unscanned* too, the reason (about the earlier scan) in ``old_value``.
+    ``answered_before`` None means every host answered the earlier scan.
     """
     entries: list[DiffEntry] = []
     compare: list[tuple[Key, Key]] = []
@@ -98,6 +104,10 @@ def outline_diff(
             entries.append(DiffEntry("moved", key[0], key[1], "host", source[1], key[1]))
             if before[source].hash != after[key].hash:
                 compare.append((source, key))
+        elif answered_before is not None and key[1] not in answered_before:
+            # The earlier scan could not see this host's guests: not evidence of an addition.
+            why = "host failed" if scanned_before is not None and key[1] in scanned_before else "host not scanned"
+            entries.append(DiffEntry("unscanned", key[0], key[1], old_value=why))
         else:
             entries.append(DiffEntry("added", key[0], key[1]))
     for keys in missing.values():
@@ -140,7 +150,15 @@ def diff_scans(db_path: Path, scan_a: int | None = None, scan_b: int | None = No
         before = _observations(db, scan_a)
         after = _observations(db, scan_b)
         hosts = db.execute("SELECT host, status FROM scan_hosts WHERE scan_id = ?", [scan_b]).fetchall()
-        outline = outline_diff(before, after, {h for h, s in hosts if s == "ok"}, {h for h, _ in hosts})
+        hosts_a = db.execute("SELECT host, status FROM scan_hosts WHERE scan_id = ?", [scan_a]).fetchall()
+        outline = outline_diff(
+            before,
+            after,
+            {h for h, s in hosts if s == "ok"},
+            {h for h, _ in hosts},
+            {h for h, s in hosts_a if s == "ok"},
+            {h for h, _ in hosts_a},
+        )
         wanted = sorted({before[a].id for a, _ in outline.compare} | {after[b].id for _, b in outline.compare})
         records = {}
         for part in chunks(wanted):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -54,10 +55,15 @@ def prune(
     :param dry_run: report what would be removed, remove nothing
     :raises UsageError: ``older_than_days`` is negative
     """
-    if older_than_days < 0:
-        raise UsageError(f"--older-than must not be negative (got {older_than_days:g})")
+    if not math.isfinite(older_than_days) or older_than_days < 0:
+        raise UsageError(
+            f"--older-than must be a number of days, 0 or more (got {older_than_days:g})", "e.g. --older-than 30"
+        )
     now = now or datetime.now(timezone.utc)
-    cutoff = now - timedelta(days=older_than_days)
+    try:
+        cutoff = now - timedelta(days=older_than_days)
+    except OverflowError:  # more days than the calendar holds: nothing is that old
+        cutoff = datetime.min.replace(tzinfo=timezone.utc)
     removed: list[PrunedGuest] = []
     with database(db_path, create=False) as db, write_transaction(db):
         candidates = db.execute(

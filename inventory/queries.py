@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from scanner.domainxml import DOMAIN_STATES
 from scanner.model import DomainProblem, HostFacts, HostResult, ScanResult
 from scanner.noderange import expand_noderange, natural_key
 from scanner.units import kib_to_mib_text
@@ -152,6 +153,12 @@ def list_guests(
             "SELECT type, node, host, domain_id, vcpus, memory_kib, nics, storage,"
             " CASE WHEN status = 'gone' THEN 'gone' ELSE state END, last_seen, uuid FROM guests"
         ).fetchall()
+    if state is not None:
+        known_states = {*DOMAIN_STATES.values(), "gone", *(row[8] for row in rows)}
+        if state not in known_states:
+            raise UsageError(
+                f"unknown state {state!r}", f"use one of {', '.join(sorted(s for s in known_states if s))}"
+            )
     result = []
     for row in rows:
         guest = GuestRow(

@@ -138,28 +138,43 @@ def _user_version(db: sqlite_utils.Database) -> int:
     return int(db.conn.execute("PRAGMA user_version").fetchone()[0])
 
 
-def ensure_schema(db: sqlite_utils.Database, db_path: Path) -> None:
+def _check_version(db: sqlite_utils.Database, db_path: Path, version: int) -> None:
+    if version > SCHEMA_VERSION:
+        raise SchemaVersionError(
+            f"database {db_path} has schema version {version}, newer than this vminv "
+            f"understands ({SCHEMA_VERSION})",
+            "upgrade vminv",
+        )
+    if version == 0 and db.table_names():
+        raise SchemaVersionError(
+            f"{db_path} holds tables but is not a vminv inventory (no schema version)",
+            "pass another --db PATH",
+        )
+
+
+def ensure_schema(db: sqlite_utils.Database, db_path: Path, writable: bool = True) -> None:
     """Apply the migrations this file lacks, all in one write transaction.
 
-    :raises SchemaVersionError: the file is newer than this program, or holds
-        tables without a schema version (some other program's database)
+    :param writable: false for a file opened read-only, which is checked but
+        cannot be migrated
+    :raises SchemaVersionError: the file is newer than this program, holds
+        tables without a schema version (some other program's database), or
+        is read-only and needs migrating
     """
-    if _user_version(db) == SCHEMA_VERSION:
+    version = _user_version(db)
+    if version == SCHEMA_VERSION:
         return  # the common case costs one read, no write lock
+    if not writable:
+        _check_version(db, db_path, version)
+        raise SchemaVersionError(
+            f"database {db_path} has schema version {version}, older than this vminv's ({SCHEMA_VERSION}), "
+            "and is read-only here, so it cannot be migrated",
+            "run rscan with this vminv as the file's owner once, or use the vminv that wrote it",
+        )
     db.conn.execute("BEGIN IMMEDIATE")
     try:
         version = _user_version(db)  # again: another process may have migrated meanwhile
-        if version > SCHEMA_VERSION:
-            raise SchemaVersionError(
-                f"database {db_path} has schema version {version}, newer than this vminv "
-                f"understands ({SCHEMA_VERSION})",
-                "upgrade vminv",
-            )
-        if version == 0 and db.table_names():
-            raise SchemaVersionError(
-                f"{db_path} holds tables but is not a vminv inventory (no schema version)",
-                "pass another --db PATH",
-            )
+        _check_version(db, db_path, version)
         if version == 0:
             db.execute(
                 "CREATE TABLE _migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"

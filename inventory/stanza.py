@@ -20,6 +20,19 @@ def _clean(value: str) -> str:
     return " ".join(value.split("\n")).replace("\r", " ").strip()
 
 
+def _quoted(value: str) -> str:
+    """The value as mkdef -z reads it back.
+
+    xCAT's stanza reader (``DBobjUtils::readFileInput``) takes any line ending
+    in ``:`` for an object header, which would drop the rest of the object's
+    attributes, and strips one ``"`` from each end of a value. A value in
+    double quotes survives both: the reader removes exactly those quotes.
+    """
+    if value.endswith(":") or value.startswith('"') or value.endswith('"'):
+        return f'"{value}"'
+    return value
+
+
 def render_stanza(objects: Iterable[tuple[str, Mapping[str, str | None]]]) -> str:
     """A stanza file for ``(node, attributes)`` pairs; empty attributes are left out."""
     lines = [HEADER]
@@ -28,7 +41,7 @@ def render_stanza(objects: Iterable[tuple[str, Mapping[str, str | None]]]) -> st
         for key in sorted(attributes):
             value = attributes[key]
             if value is not None and _clean(str(value)):
-                lines.append(f"    {key}={_clean(str(value))}")
+                lines.append(f"    {key}={_quoted(_clean(str(value)))}")
     return "\n".join(lines) + "\n"
 
 

@@ -49,6 +49,16 @@ class Observed(NamedTuple):
             return self.known
         return self.moved_from or self.known
 
+    @property
+    def changed_since_previous(self) -> bool:
+        """The record differs from :attr:`previous` (not only from this host's own row).
+
+        A guest that moves back to a host it had left may equal that host's
+        old row while differing from the host it comes from: that is a change.
+        """
+        before = self.previous
+        return before is not None and before.record_hash != self.hash
+
 
 class TrackPlan(NamedTuple):
     observed: tuple[Observed, ...]

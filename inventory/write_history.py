@@ -213,7 +213,7 @@ def _events(
     track: TrackPlan,
     guest_id: dict[int, int],
 ) -> list[tuple]:
-    compare = [o for o in track.observed if o.previous is not None and o.content_changed]
+    compare = [o for o in track.observed if o.changed_since_previous]
     previous = _previous_records(conn, {o.previous.version_id for o in compare if o.previous and o.previous.version_id})
     events: list[tuple] = []
     for o in track.observed:
@@ -223,7 +223,7 @@ def _events(
         elif o.event is not None:
             events.append((gid, node, host, scan_id, at, o.event, None, None, None))
         before = o.previous
-        if o.content_changed and before is not None and before.version_id in previous:
+        if o.changed_since_previous and before is not None and before.version_id in previous:
             for field, old, new in changed_fields(previous[before.version_id], o.guest):
                 events.append((gid, node, host, scan_id, at, "changed", field, old, new))
     for row in track.gone:

@@ -26,7 +26,8 @@ VM_OWNED = ("host", "cpus", "memory", "nics", "nicmodel", "storage", "powerstate
 
 
 def is_valid_node_name(name: str) -> bool:
-    return XCAT_NODE_NAME.match(name) is not None
+    # fullmatch: with match, "$" would also accept a name ending in a newline.
+    return XCAT_NODE_NAME.fullmatch(name) is not None
 
 
 def nicmodel_value(guest: GuestRecord) -> str:

@@ -70,6 +70,13 @@ def ls_command(noderange: str | None, host: str | None, state: str | None, outpu
         (r.type, r.name, r.hypervisor, r.id, r.cpu, r.memory, r.nic, r.disk, r.state, r.last_seen) for r in rows
     ]
     _render(output_format, table, LS_COLUMNS, [r.to_dict() for r in rows])
+    if not rows and output_format == "table":
+        # An empty table prints nothing: say why, so a mistyped group or host is not mistaken for "no guests".
+        asked = " ".join(
+            part for part in (noderange and f"in {noderange!r}", host and f"on host {host!r}",
+                              state and f"in state {state!r}") if part
+        )
+        _warn(f"no guest {asked}; see `vminv ls` for all" if asked else "the inventory holds no guest yet")
 
 
 @click.command("scans")
@@ -129,7 +136,9 @@ def diff_command(scan_a: int | None, scan_b: int | None, output_format: str, db_
     """Show what changed between two scans (default: the last two): added, gone, moved, changed.
 
     With one scan id, compares that scan with the latest. A guest whose host
-    failed or was not scanned in the later scan is "unscanned", not gone.
+    failed or was not scanned in the later scan is "unscanned", not gone; so
+    is a guest found on a host that failed or was not scanned in the earlier
+    scan (not "added": that scan could not see it).
 
     Example: vminv diff 3 7
     """
