@@ -172,7 +172,7 @@ def expand_noderange(
             included.extend(_expand_atom(atom, groups, known))
     result = natural_sorted(name for name in included if name not in excluded)
     if not result:
-        raise NodeRangeError(f"noderange {noderange!r} selects no hosts")
+        raise NodeRangeError(f"noderange {noderange!r} selects nothing", "check the names, ranges and groups in it")
     return result
 
 

@@ -147,9 +147,9 @@ def test_without_groups_or_known_nodes():
         ("kvmhost[1-4]]", "unbalanced brackets"),
         ("n[]", "empty item in brackets"),
         ("n[1,,2]", "empty item in brackets"),
-        ("-node5", "selects no hosts"),
-        ("/nomatch.*", "selects no hosts"),
-        (",", "selects no hosts"),
+        ("-node5", "selects nothing"),
+        ("/nomatch.*", "selects nothing"),
+        (",", "selects nothing"),
         ("/[", "bad regular expression"),
         ("node1-node200000", "over 100,000 names"),
         ("node*", "not a host name"),  # a shell glob, not a pattern

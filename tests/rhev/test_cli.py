@@ -199,3 +199,10 @@ def test_bad_engine_url_is_one_line(cli, password_file, url) -> None:
     result = run(cli, ["lsve", "-t", "dc", "-m", url, "--password-file", str(password_file)])
     assert result.exit_code == 2 and result.stderr.startswith("vminv: error: engine URL")
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_ca_over_plain_http_is_refused_with_a_hint_that_applies(cli, tmp_path):
+    result = run(cli, ["ca", "-m", "http://127.0.0.1:1", "--ca-file", str(tmp_path / "ca.pem"), "--yes"])
+    assert result.exit_code == 2
+    assert "https://HOST" in result.stderr and "--insecure" not in result.stderr
+    assert not (tmp_path / "ca.pem").exists()

@@ -209,6 +209,9 @@ def ca_cmd(url: str, ca_file: str, assume_yes: bool, timeout_s: float) -> None:
     from rhev.ca import fetch_ca, save_ca
     from rhev.settings import EngineSettings
 
+    if url.lower().startswith("http://"):
+        # EngineSettings' own hint (add --insecure) does not apply: this command has no such option.
+        raise UsageError(f"engine URL {url!r} is plain HTTP", "give the engine as https://HOST[:PORT]")
     ca = fetch_ca(EngineSettings(url=url, timeout_s=timeout_s))
     click.echo(f"CA certificate from {ca.source_url}", err=True)
     click.echo(f"SHA-256 fingerprint: {ca.sha256}", err=True)
