@@ -10,6 +10,7 @@ from inventory.errors import DatabaseMissingError, SchemaVersionError, UnknownNo
 from inventory.export import NodeDefinition, export_nodes
 from inventory.findings import store_findings
 from inventory.history import GuestHistory, HistoryEvent, guest_history
+from inventory.move import NodeMove, move_node
 from inventory.plan import PlannedGuest, WritePlan, plan_writes
 from inventory.prune import PrunedGuest, prune
 from inventory.queries import (
@@ -42,6 +43,7 @@ __all__ = [
     "HostCoverage",
     "HostRow",
     "NodeDefinition",
+    "NodeMove",
     "PlannedGuest",
     "PrunedGuest",
     "SCHEMA_VERSION",
@@ -61,6 +63,7 @@ __all__ = [
     "host_transports",
     "host_uris",
     "known_nodes",
+    "move_node",
     "list_guests",
     "list_hosts",
     "list_scans",

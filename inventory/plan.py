@@ -115,7 +115,12 @@ def _plan_known_name(copies: list[GuestRecord], db_host: str | None, mode: str |
             )
         elif db_host:
             planned.append(
-                PlannedGuest(copy, "conflict", f"node {name} is in the inventory on {db_host}; not overwritten")
+                PlannedGuest(
+                    copy,
+                    "conflict",
+                    f"node {name} is in the inventory on {db_host}; not overwritten"
+                    f" (if it moved, run: vminv move {name} {copy.hypervisor})",
+                )
             )
         else:
             planned.append(

@@ -192,3 +192,31 @@ def test_ls_says_when_nothing_matches_and_refuses_unknown_states(simulate, db_pa
     assert code == 2 and err.startswith("vminv: error: unknown state 'runing'; use one of ") and "running" in err
     assert [g.name for g in inventory.list_guests(db_path, state="running")] == ["kvm1"]
     assert inventory.list_guests(db_path, state="paused") == []  # a real state nothing is in
+
+
+def test_a_migrated_guest_stays_a_conflict_until_moved_then_updates_keeping_admin_values(tmp_path):
+    import pytest
+    import sqlite_utils
+
+    from inventory import UnknownNodeError, move_node, record_scan
+    from scanner.scan import HostTarget, ScanSettings, scan_hosts
+
+    nodes = Path(__file__).resolve().parents[2] / "fixtures" / "nodes"
+    db = tmp_path / "inv.db"
+    # web01 on kvmhost1 only: write it.
+    first = scan_hosts([HostTarget("kvmhost1", f"test://{nodes}/kvmhost1.xml")], ScanSettings())
+    record_scan(db, first, "w")
+    sqlite_utils.Database(db).execute("UPDATE vm SET comments = 'owner: web team' WHERE node = 'web01'").connection.commit()
+    # It "migrates": now only kvmhost2 has it.
+    second = scan_hosts([HostTarget("kvmhost2", f"test://{nodes}/kvmhost2.xml")], ScanSettings())
+    report = record_scan(db, second, "w")
+    conflict = next(e for e in report.conflicts if e.node == "web01")
+    assert "vminv move web01 kvmhost2" in conflict.reason
+    moved = move_node(db, "web01", "kvmhost2")
+    assert (moved.old_host, moved.new_host) == ("kvmhost1", "kvmhost2")
+    report = record_scan(db, second, "w")
+    assert "web01" not in {e.node for e in report.conflicts}
+    row = next(sqlite_utils.Database(db)["vm"].rows_where("node = ?", ["web01"]))
+    assert row["host"] == "kvmhost2" and row["comments"] == "owner: web team"
+    with pytest.raises(UnknownNodeError):
+        move_node(db, "nosuchnode", "kvmhost2")

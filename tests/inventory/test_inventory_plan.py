@@ -82,7 +82,7 @@ def test_nothing_is_left_out_silently(mode: str) -> None:
 
 def test_reasons_name_the_host_that_keeps_the_record() -> None:
     plan = plan_writes({"kvm1": H1}, scan_of((H2, ["kvm1-other"])), "w")
-    assert plan.entries[0].reason == "node kvm1 is in the inventory on kvmhost1; not overwritten"
+    assert plan.entries[0].reason == "node kvm1 is in the inventory on kvmhost1; not overwritten (if it moved, run: vminv move kvm1 kvmhost2)"
     plan = plan_writes({}, scan_of((H1, ["kvm1"]), (H2, ["kvm1-other"])), "u")
     assert {e.reason for e in plan.entries} == {
         "node kvm1 is not in the inventory and is found on kvmhost1 and kvmhost2; -u writes neither"

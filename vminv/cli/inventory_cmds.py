@@ -209,6 +209,23 @@ def host_group() -> None:
     """The scanned hosts: their latest outcome and the libvirt URI to use for each."""
 
 
+@click.command("move")
+@click.argument("node")
+@click.argument("host")
+@db_option
+@handle_errors
+def move_command(node: str, host: str, db_path: str | None) -> None:
+    """Record that NODE now runs on HOST (after a migration), keeping every admin value.
+
+    rscan never overwrites a node whose vm.host names another host; after this,
+    -u and -w update it from HOST again.
+
+    Example: vminv move web01 kvmhost2
+    """
+    moved = inventory.move_node(resolve_db_path(db_path), node, host)
+    _warn(f"{moved.node}: vm.host {moved.old_host or '(empty)'} -> {moved.new_host}")
+
+
 @host_group.command("set-uri")
 @click.argument("host")
 @click.argument("uri")
@@ -246,5 +263,5 @@ def host_ls_command(output_format: str, db_path: str | None) -> None:
 
 def register(group: click.Group) -> None:
     """Add the inventory commands to ``vminv``."""
-    for command in (ls_command, scans_command, history_command, diff_command, export_command, prune_command, host_group):
+    for command in (ls_command, scans_command, history_command, diff_command, export_command, prune_command, move_command, host_group):
         group.add_command(command)
