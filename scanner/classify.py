@@ -15,7 +15,7 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"permission denied|authentication failed|too many authentication failures|"
         r"no supported authentication|auth(entication)? (is )?required|bad password", re.I)),
     ("timeout", re.compile(
-        r"timed out|keepalive timeout|deadline", re.I)),
+        r"timed out|keepalive timeout|deadline|timeout opening channel", re.I)),
     ("unreachable", re.compile(
         r"connection refused|no route to host|could not resolve hostname|"
         r"name or service not known|temporary failure in name resolution|"

@@ -58,6 +58,7 @@ def test_plus_and_escapes_in_the_users_parameters_reach_libvirt_as_written():
         ("Cannot recv data: Host key verification failed.", "host_key"),
         ("Cannot recv data: Connection timed out during banner exchange", "timeout"),
         ("internal error: connection closed due to keepalive timeout", "timeout"),
+        ("Timeout opening channel.", "timeout"),  # paramiko, when the session never opens
         ("kex_exchange_identification: Connection closed by remote host", "unreachable"),
         ("Failed to connect socket to '/var/run/libvirt/libvirt-sock-ro': No such file or directory", "libvirt"),
     ],
