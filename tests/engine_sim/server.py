@@ -22,7 +22,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import parse_qs, urlsplit
 
 from tests.engine_sim import render
@@ -178,33 +178,27 @@ class EngineSimulator:
         key = (kind, item["id"], ctx.version, ctx.prefix, ctx.follow, id(extra) if extra is not None else None)
         text = self._cache.get(key)
         if text is None:
-            if kind == "vms":
-                element = render.vm(item, ctx)
-            elif kind == "hosts":
-                element = render.host(item, ctx)
-            elif kind == "clusters":
-                element = render.cluster(item, ctx)
-            elif kind == "datacenters":
-                element = render.datacenter(item, ctx)
-            elif kind == "storagedomains":
-                element = render.storage_domain(item, ctx)
-            elif kind == "networks":
-                element = render.network(item, ctx)
-            elif kind == "templates":
-                element = render.template(item, ctx)
-            elif kind == "vnicprofiles":
-                element = render.vnic_profile(item, ctx)
-            elif kind == "disks":
-                element = render.disk(item, ctx, extra if ctx.version < 4 else None)
-            elif kind == "nics":
-                element = render.nic(extra, item, ctx)
-            elif kind == "diskattachments":
-                element = render.disk_attachment(extra, item, ctx)
-            else:  # pragma: no cover
-                raise KeyError(kind)
+            element = _RENDERERS[kind](item, ctx, extra)
             text = render.serialize(element, level=1)
             self._cache[key] = text
         return text
+
+
+# Object kind -> renderer(item, ctx, extra); "extra" is the owning VM (NICs,
+# attachments) or, for v3 disks, the VM they hang under.
+_RENDERERS: dict[str, Callable[[dict[str, Any], render.Context, Any], Any]] = {
+    "vms": lambda item, ctx, _: render.vm(item, ctx),
+    "hosts": lambda item, ctx, _: render.host(item, ctx),
+    "clusters": lambda item, ctx, _: render.cluster(item, ctx),
+    "datacenters": lambda item, ctx, _: render.datacenter(item, ctx),
+    "storagedomains": lambda item, ctx, _: render.storage_domain(item, ctx),
+    "networks": lambda item, ctx, _: render.network(item, ctx),
+    "templates": lambda item, ctx, _: render.template(item, ctx),
+    "vnicprofiles": lambda item, ctx, _: render.vnic_profile(item, ctx),
+    "disks": lambda item, ctx, extra: render.disk(item, ctx, extra if ctx.version < 4 else None),
+    "nics": lambda item, ctx, extra: render.nic(extra, item, ctx),
+    "diskattachments": lambda item, ctx, extra: render.disk_attachment(extra, item, ctx),
+}
 
 
 class _SearchError(ValueError):
