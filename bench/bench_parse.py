@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from scanner.domainxml import parse_domain  # noqa: E402
+from vminv.scanner.domainxml import parse_domain  # noqa: E402
 
 TARGET_DOCS_PER_S = 5_000
 

@@ -37,9 +37,9 @@ if not __package__:  # run as a file (python bench/bench_scan.py): put the repos
 import libvirt
 
 from bench.relay import RelayProcess
-from scanner.events import ensure_event_loop
-from scanner.model import ScanResult
-from scanner.scan import HostTarget, ScanSettings, scan_hosts
+from vminv.scanner.events import ensure_event_loop
+from vminv.scanner.model import ScanResult
+from vminv.scanner.scan import HostTarget, ScanSettings, scan_hosts
 from tests.realhosts import Sshd, libvirtd_running
 
 ONE_WAY_DELAY_MS = 20.0

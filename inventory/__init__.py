@@ -4,16 +4,16 @@ Every function takes the database file as an explicit :class:`pathlib.Path`.
 Writers create the file with its schema on first use; readers never create it.
 """
 
-from inventory.diff import DiffEntry, ScanDiff, diff_scans
-from inventory.engine import apply_engine_attributes
-from inventory.errors import DatabaseMissingError, SchemaVersionError, UnknownNodeError, UnknownScanError
-from inventory.export import NodeDefinition, export_nodes
-from inventory.findings import store_findings
-from inventory.history import GuestHistory, HistoryEvent, guest_history
-from inventory.move import NodeMove, move_node
-from inventory.plan import PlannedGuest, WritePlan, plan_writes
-from inventory.prune import PrunedGuest, prune
-from inventory.queries import (
+from vminv.inventory.diff import DiffEntry, ScanDiff, diff_scans
+from vminv.inventory.engine import apply_engine_attributes
+from vminv.inventory.errors import DatabaseMissingError, SchemaVersionError, UnknownNodeError, UnknownScanError
+from vminv.inventory.export import NodeDefinition, export_nodes
+from vminv.inventory.findings import store_findings
+from vminv.inventory.history import GuestHistory, HistoryEvent, guest_history
+from vminv.inventory.move import NodeMove, move_node
+from vminv.inventory.plan import PlannedGuest, WritePlan, plan_writes
+from vminv.inventory.prune import PrunedGuest, prune
+from vminv.inventory.queries import (
     GuestRow,
     HostCoverage,
     HostRow,
@@ -29,10 +29,10 @@ from inventory.queries import (
     scan_coverage,
     set_host_uri,
 )
-from inventory.report import WriteEntry, WriteReport, format_write_report
-from inventory.schema import SCHEMA_VERSION
-from inventory.stanza import render_stanza, to_stanza
-from inventory.store import record_scan
+from vminv.inventory.report import WriteEntry, WriteReport, format_write_report
+from vminv.inventory.schema import SCHEMA_VERSION
+from vminv.inventory.stanza import render_stanza, to_stanza
+from vminv.inventory.store import record_scan
 
 __all__ = [
     "DatabaseMissingError",

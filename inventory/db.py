@@ -16,8 +16,8 @@ from typing import Iterator
 
 import sqlite_utils
 
-from inventory.errors import DatabaseMissingError, InventoryError
-from inventory.schema import ensure_schema
+from vminv.inventory.errors import DatabaseMissingError, InventoryError
+from vminv.inventory.schema import ensure_schema
 
 # A 100,000-guest scan writes in a few seconds; a waiting writer should
 # outlast several of those before giving up.

@@ -6,12 +6,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Mapping, NamedTuple
 
-from scanner.noderange import natural_key
-from inventory.db import database
-from inventory.errors import UnknownScanError
-from inventory.queries import resolve_scan_id
-from inventory.records import changed_fields, record_from_json
-from inventory.sqlhelp import chunks
+from vminv.scanner.noderange import natural_key
+from vminv.inventory.db import database
+from vminv.inventory.errors import UnknownScanError
+from vminv.inventory.queries import resolve_scan_id
+from vminv.inventory.records import changed_fields, record_from_json
+from vminv.inventory.sqlhelp import chunks
 
 Key = tuple[str, str]  # (node, host)
 

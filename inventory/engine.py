@@ -9,10 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Mapping
 
-from inventory.db import database, write_transaction
-from inventory.plan import check_mode
-from inventory.report import WriteEntry, WriteReport
-from inventory.xcat import is_valid_node_name, merge_groups
+from vminv.inventory.db import database, write_transaction
+from vminv.inventory.plan import check_mode
+from vminv.inventory.report import WriteEntry, WriteReport
+from vminv.inventory.xcat import is_valid_node_name, merge_groups
 
 VM_ENGINE_COLUMNS = ("mgr", "cluster", "datacenter")
 HOST_ENGINE_COLUMNS = ("type", "mgr", "cluster", "datacenter")

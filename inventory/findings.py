@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Mapping, Sequence
 
-from inventory.db import database, write_transaction
+from vminv.inventory.db import database, write_transaction
 
 FINDING_KEYS = ("kind", "guest", "uuid", "engine_host", "scanned_host", "detail")
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from inventory.db import database, write_transaction
-from inventory.errors import UnknownNodeError
+from vminv.inventory.db import database, write_transaction
+from vminv.inventory.errors import UnknownNodeError
 from vminv.errors import UsageError
 
 

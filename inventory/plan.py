@@ -19,9 +19,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping, NamedTuple
 
-from scanner.model import GuestRecord, ScanResult
-from scanner.noderange import natural_key
-from inventory.xcat import is_valid_node_name
+from vminv.scanner.model import GuestRecord, ScanResult
+from vminv.scanner.noderange import natural_key
+from vminv.inventory.xcat import is_valid_node_name
 
 MODES = (None, "w", "u", "n")
 

@@ -8,8 +8,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from scanner.noderange import natural_key
-from inventory.db import database, write_transaction
+from vminv.scanner.noderange import natural_key
+from vminv.inventory.db import database, write_transaction
 from vminv.errors import UsageError
 
 # The xCAT rows of a node; removed with the guest when it is the node's record.

@@ -7,13 +7,13 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from scanner.domainxml import DOMAIN_STATES
-from scanner.model import DomainProblem, HostFacts, HostResult, ScanResult
-from scanner.noderange import expand_noderange, natural_key
-from scanner.units import kib_to_mib_text
-from inventory.db import database
-from inventory.errors import UnknownScanError
-from inventory.records import record_from_json
+from vminv.scanner.domainxml import DOMAIN_STATES
+from vminv.scanner.model import DomainProblem, HostFacts, HostResult, ScanResult
+from vminv.scanner.noderange import expand_noderange, natural_key
+from vminv.scanner.units import kib_to_mib_text
+from vminv.inventory.db import database
+from vminv.inventory.errors import UnknownScanError
+from vminv.inventory.records import record_from_json
 from vminv.errors import UsageError
 
 

@@ -12,7 +12,7 @@ from typing import Iterable, Mapping
 
 import orjson
 
-from scanner.model import Disk, Graphics, GuestRecord, Nic
+from vminv.scanner.model import Disk, Graphics, GuestRecord, Nic
 
 
 def _plain(value: object) -> object:

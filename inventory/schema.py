@@ -18,7 +18,7 @@ from typing import Callable
 
 import sqlite_utils
 
-from inventory.errors import SchemaVersionError
+from vminv.inventory.errors import SchemaVersionError
 
 _XCAT_TABLES = """
 CREATE TABLE nodelist (

@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Collection, Sequence
 
-from scanner.model import ScanResult
+from vminv.scanner.model import ScanResult
 
 
 def stage_scan(

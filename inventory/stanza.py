@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Iterable, Mapping, Sequence
 
-from scanner.model import GuestRecord
-from inventory.xcat import SCAN_GROUPS, is_valid_node_name, mac_value, vm_values
+from vminv.scanner.model import GuestRecord
+from vminv.inventory.xcat import SCAN_GROUPS, is_valid_node_name, mac_value, vm_values
 
 HEADER = "# <xCAT data object stanza file>"
 

@@ -14,14 +14,14 @@ from typing import Callable, Iterator
 
 import sqlite_utils
 
-from scanner.model import ScanResult
-from inventory.db import database, write_transaction
-from inventory.plan import PlannedGuest, check_mode, plan_writes
-from inventory.report import WriteEntry, WriteReport
-from inventory.staging import stage_scan, unstage_scan
-from inventory.track import fingerprints
-from inventory.write_history import record_history
-from inventory.write_nodes import apply_write_plan, write_domain_xml
+from vminv.scanner.model import ScanResult
+from vminv.inventory.db import database, write_transaction
+from vminv.inventory.plan import PlannedGuest, check_mode, plan_writes
+from vminv.inventory.report import WriteEntry, WriteReport
+from vminv.inventory.staging import stage_scan, unstage_scan
+from vminv.inventory.track import fingerprints
+from vminv.inventory.write_history import record_history
+from vminv.inventory.write_nodes import apply_write_plan, write_domain_xml
 
 Progress = Callable[[str], None]
 

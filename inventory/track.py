@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from typing import Collection, Iterable, NamedTuple, Sequence
 
-from scanner.model import GuestRecord, ScanResult
-from inventory.records import fingerprint
+from vminv.scanner.model import GuestRecord, ScanResult
+from vminv.inventory.records import fingerprint
 
 
 class KnownGuest(NamedTuple):

@@ -11,11 +11,11 @@ import json
 import sqlite3
 from typing import Sequence
 
-from scanner.model import GuestRecord, ScanResult
-from inventory.records import changed_fields, record_from_json, record_json
-from inventory.sqlhelp import chunks
-from inventory.track import KnownGuest, Observed, TrackPlan, plan_tracking
-from inventory.xcat import mac_value, vm_values
+from vminv.scanner.model import GuestRecord, ScanResult
+from vminv.inventory.records import changed_fields, record_from_json, record_json
+from vminv.inventory.sqlhelp import chunks
+from vminv.inventory.track import KnownGuest, Observed, TrackPlan, plan_tracking
+from vminv.inventory.xcat import mac_value, vm_values
 
 _KNOWN_COLUMNS = "g.id, g.node, g.host, g.status, g.record_hash, g.version_id, g.uuid, g.last_seen"
 

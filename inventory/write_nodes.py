@@ -14,9 +14,9 @@ from __future__ import annotations
 import sqlite3
 from typing import Mapping
 
-from inventory.plan import WritePlan
-from inventory.report import WriteEntry
-from inventory.xcat import NODEHM_ON_CREATE, SCAN_GROUPS, VM_OWNED, merge_groups
+from vminv.inventory.plan import WritePlan
+from vminv.inventory.report import WriteEntry
+from vminv.inventory.xcat import NODEHM_ON_CREATE, SCAN_GROUPS, VM_OWNED, merge_groups
 
 # Scan-owned single columns (table, column). A NULL in the scan's value
 # (arch or MAC unknown) leaves the stored column alone.

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 
-from scanner.domainxml import disk_column, nic_column
-from scanner.model import GuestRecord
-from scanner.units import kib_to_mib_text
+from vminv.scanner.domainxml import disk_column, nic_column
+from vminv.scanner.model import GuestRecord
+from vminv.scanner.units import kib_to_mib_text
 
 # mkdef's rule for node names (xCAT DBobjUtils); a '.' in particular is refused.
 XCAT_NODE_NAME = re.compile(r"^[A-Za-z0-9_-]+$")

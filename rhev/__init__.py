@@ -4,9 +4,9 @@ Library only: explicit arguments, no argv/env/config reading, no printing
 (progress goes through an optional callback). The password is an argument.
 """
 
-from rhev.attributes import EngineAttributes, engine_attributes
-from rhev.ca import EngineCA, fetch_ca, fingerprint_sha256, save_ca
-from rhev.errors import (
+from vminv.rhev.attributes import EngineAttributes, engine_attributes
+from vminv.rhev.ca import EngineCA, fetch_ca, fingerprint_sha256, save_ca
+from vminv.rhev.errors import (
     RhevAuthError,
     RhevConnectionError,
     RhevHTTPError,
@@ -14,11 +14,11 @@ from rhev.errors import (
     RhevTimeoutError,
     RhevTLSError,
 )
-from rhev.lsve import LsveObject, build_lsve, format_lsve, list_engine_objects
-from rhev.reconcile import KINDS, Finding, reconcile, summarize
-from rhev.settings import EngineSettings
-from rhev.snapshot import EngineSnapshot, read_engine
-from rhev.workflow import ReconcileReport, reconcile_stored_scan
+from vminv.rhev.lsve import LsveObject, build_lsve, format_lsve, list_engine_objects
+from vminv.rhev.reconcile import KINDS, Finding, reconcile, summarize
+from vminv.rhev.settings import EngineSettings
+from vminv.rhev.snapshot import EngineSnapshot, read_engine
+from vminv.rhev.workflow import ReconcileReport, reconcile_stored_scan
 
 __all__ = [
     "KINDS",

@@ -11,10 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping
 
-from rhev.matching import match
-from rhev.reconcile import INACTIVE_STATES
-from rhev.snapshot import EngineSnapshot
-from scanner.model import ScanResult
+from vminv.rhev.matching import match
+from vminv.rhev.reconcile import INACTIVE_STATES
+from vminv.rhev.snapshot import EngineSnapshot
+from vminv.scanner.model import ScanResult
 
 # xCAT's RHEV guide: "hosttype (hypervisor.type) - Must be set to 'rhevh'" for a
 # RHEV-H / oVirt node; rhevm.pm routes on hypervisor.type=rhev.*.

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import requests
 
-from rhev.errors import RhevConnectionError, RhevHTTPError, RhevProtocolError, RhevTimeoutError
-from rhev.settings import EngineSettings
+from vminv.rhev.errors import RhevConnectionError, RhevHTTPError, RhevProtocolError, RhevTimeoutError
+from vminv.rhev.settings import EngineSettings
 
 PKI_RESOURCE_PATH = "/ovirt-engine/services/pki-resource?resource=ca-certificate&format=X509-PEM-CA"
 LEGACY_CA_PATH = "/ca.crt"

@@ -19,7 +19,7 @@ from urllib.parse import urljoin, urlsplit
 import requests
 from lxml import etree
 
-from rhev.errors import (
+from vminv.rhev.errors import (
     RhevAuthError,
     RhevConnectionError,
     RhevHTTPError,
@@ -27,8 +27,8 @@ from rhev.errors import (
     RhevTimeoutError,
     RhevTLSError,
 )
-from rhev.parse import parse_document, parse_fault
-from rhev.settings import EngineSettings
+from vminv.rhev.parse import parse_document, parse_fault
+from vminv.rhev.settings import EngineSettings
 
 Progress = Callable[[str], None]
 

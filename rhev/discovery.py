@@ -9,10 +9,10 @@ attributes, v4 as child elements.
 
 from __future__ import annotations
 
-from rhev.client import EngineClient
-from rhev.errors import RhevError, RhevHTTPError, RhevProtocolError
-from rhev.model import EngineApi
-from rhev.parse import api_from_element, parse_document
+from vminv.rhev.client import EngineClient
+from vminv.rhev.errors import RhevError, RhevHTTPError, RhevProtocolError
+from vminv.rhev.model import EngineApi
+from vminv.rhev.parse import api_from_element, parse_document
 
 API_PATHS = ("/ovirt-engine/api", "/api")
 

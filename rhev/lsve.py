@@ -16,9 +16,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Sequence
 
-from rhev.model import EngineCluster, EngineNetwork, EngineStorageDomain, EngineTemplate
-from rhev.settings import EngineSettings
-from rhev.snapshot import EngineSnapshot, read_engine
+from vminv.rhev.model import EngineCluster, EngineNetwork, EngineStorageDomain, EngineTemplate
+from vminv.rhev.settings import EngineSettings
+from vminv.rhev.snapshot import EngineSnapshot, read_engine
 from vminv.errors import UsageError
 
 KINDS = {

@@ -13,9 +13,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping, Sequence
 
-from rhev.model import EngineHost
-from rhev.snapshot import EngineSnapshot
-from scanner.model import GuestRecord, HostResult, ScanResult
+from vminv.rhev.model import EngineHost
+from vminv.rhev.snapshot import EngineSnapshot
+from vminv.scanner.model import GuestRecord, HostResult, ScanResult
 
 # External VMs are imported by the engine as "external-<libvirt name>".
 EXTERNAL_PREFIX = "external-"

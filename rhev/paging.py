@@ -15,9 +15,9 @@ from urllib.parse import quote
 
 from lxml import etree
 
-from rhev.client import EngineClient
-from rhev.model import EngineApi
-from rhev.parse import collection_items
+from vminv.rhev.client import EngineClient
+from vminv.rhev.model import EngineApi
+from vminv.rhev.parse import collection_items
 
 Element = etree._Element
 

@@ -14,8 +14,8 @@ from typing import Callable, TypeVar
 
 from lxml import etree
 
-from rhev.errors import RhevProtocolError
-from rhev.model import (
+from vminv.rhev.errors import RhevProtocolError
+from vminv.rhev.model import (
     EngineApi,
     EngineCluster,
     EngineDataCenter,
@@ -28,7 +28,7 @@ from rhev.model import (
     EngineVm,
     EngineVnicProfile,
 )
-from scanner.xmlparse import XMLSyntaxProblem, parse_xml
+from vminv.scanner.xmlparse import XMLSyntaxProblem, parse_xml
 
 Element = etree._Element
 T = TypeVar("T")

@@ -15,10 +15,10 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
-from rhev.matching import EXTERNAL_PREFIX, Matching, match
-from rhev.model import EngineVm
-from rhev.snapshot import EngineSnapshot
-from scanner.model import DomainProblem, GuestRecord, HostResult, ScanResult
+from vminv.rhev.matching import EXTERNAL_PREFIX, Matching, match
+from vminv.rhev.model import EngineVm
+from vminv.rhev.snapshot import EngineSnapshot
+from vminv.scanner.model import DomainProblem, GuestRecord, HostResult, ScanResult
 
 KINDS = (
     "missing",

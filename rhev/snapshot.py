@@ -14,9 +14,9 @@ from functools import cached_property
 from typing import Any, Callable, Iterable, Mapping
 from urllib.parse import urlsplit
 
-from rhev.client import EngineClient
-from rhev.discovery import discover
-from rhev.model import (
+from vminv.rhev.client import EngineClient
+from vminv.rhev.discovery import discover
+from vminv.rhev.model import (
     EngineApi,
     EngineCluster,
     EngineDataCenter,
@@ -29,8 +29,8 @@ from rhev.model import (
     EngineVm,
     EngineVnicProfile,
 )
-from rhev.paging import read_pages, read_whole
-from rhev.parse import (
+from vminv.rhev.paging import read_pages, read_whole
+from vminv.rhev.parse import (
     cluster_from,
     datacenter_from,
     disk_attachment_from,
@@ -43,7 +43,7 @@ from rhev.parse import (
     vm_from,
     vnic_profile_from,
 )
-from rhev.settings import EngineSettings
+from vminv.rhev.settings import EngineSettings
 
 Progress = Callable[[str], None]
 

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from rhev.attributes import engine_attributes
-from rhev.reconcile import Finding, reconcile, summarize
-from rhev.settings import EngineSettings
-from rhev.snapshot import EngineSnapshot, read_engine
+from vminv.rhev.attributes import engine_attributes
+from vminv.rhev.reconcile import Finding, reconcile, summarize
+from vminv.rhev.settings import EngineSettings
+from vminv.rhev.snapshot import EngineSnapshot, read_engine
 
 Progress = Callable[[str], None]
 
@@ -67,7 +67,7 @@ def reconcile_stored_scan(
     :raises RhevError: the engine could not be read; nothing is stored then.
     """
     # Imported here: the engine client and reconciliation need no database.
-    import inventory
+    from vminv import inventory
 
     if write_mode not in (None, "w", "u"):
         raise ValueError(f"write mode must be None, 'w' or 'u', not {write_mode!r}")

@@ -12,9 +12,9 @@ from typing import Iterable
 
 from lxml import etree
 
-from scanner.model import Disk, Graphics, GuestRecord, Nic
-from scanner.units import to_kib
-from scanner.xmlparse import XMLSyntaxProblem, parse_xml
+from vminv.scanner.model import Disk, Graphics, GuestRecord, Nic
+from vminv.scanner.units import to_kib
+from vminv.scanner.xmlparse import XMLSyntaxProblem, parse_xml
 from vminv.errors import DomainXMLError
 
 OVIRT_VM_NS = "http://ovirt.org/vm/1.0"

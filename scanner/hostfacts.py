@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from scanner.model import HostFacts
-from scanner.xmlparse import XMLSyntaxProblem, parse_xml
+from vminv.scanner.model import HostFacts
+from vminv.scanner.xmlparse import XMLSyntaxProblem, parse_xml
 
 
 def dotted_version(number: int | None) -> str | None:

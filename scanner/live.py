@@ -17,11 +17,11 @@ from typing import Callable
 
 import libvirt
 
-from scanner.classify import classify_message, one_line
-from scanner.domainxml import parse_domain, state_name
-from scanner.events import ensure_event_loop
-from scanner.hostfacts import dotted_version, host_facts
-from scanner.model import DomainProblem, GuestRecord, HostFacts
+from vminv.scanner.classify import classify_message, one_line
+from vminv.scanner.domainxml import parse_domain, state_name
+from vminv.scanner.events import ensure_event_loop
+from vminv.scanner.hostfacts import dotted_version, host_facts
+from vminv.scanner.model import DomainProblem, GuestRecord, HostFacts
 from vminv.errors import (
     AuthError,
     DomainXMLError,

@@ -14,10 +14,10 @@ import time
 from pathlib import Path
 from typing import Sequence
 
-from scanner.domainxml import parse_domain
-from scanner.model import DomainProblem, GuestRecord, HostFacts, HostResult, ScanResult
-from scanner.noderange import natural_sorted
-from scanner.scan import sort_guests, utc_now
+from vminv.scanner.domainxml import parse_domain
+from vminv.scanner.model import DomainProblem, GuestRecord, HostFacts, HostResult, ScanResult
+from vminv.scanner.noderange import natural_sorted
+from vminv.scanner.scan import sort_guests, utc_now
 from vminv import __version__
 from vminv.errors import DomainXMLError, ReplayError
 

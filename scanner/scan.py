@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Callable, Sequence
 
-from scanner.live import HostScan, scan_error, scan_libvirt_host
-from scanner.model import GuestRecord, HostResult, ScanResult
-from scanner.noderange import natural_key
-from scanner.sshwrap import SshOptions, SshWrappers
-from scanner.uri import split_uri, with_params
+from vminv.scanner.live import HostScan, scan_error, scan_libvirt_host
+from vminv.scanner.model import GuestRecord, HostResult, ScanResult
+from vminv.scanner.noderange import natural_key
+from vminv.scanner.sshwrap import SshOptions, SshWrappers
+from vminv.scanner.uri import split_uri, with_params
 from vminv import __version__
 from vminv.errors import LibvirtError, ScanError, ScanTimeoutError, UsageError, VminvError
 
@@ -92,7 +92,7 @@ def _open_uri(target: HostTarget, settings: ScanSettings, wrappers: SshWrappers)
 
 def _scan_one(target: HostTarget, settings: ScanSettings, wrappers: SshWrappers) -> HostScan:
     if target.transport == "ssh":
-        from scanner.sshtransport import scan_over_paramiko  # paramiko is only loaded when used
+        from vminv.scanner.sshtransport import scan_over_paramiko  # paramiko is only loaded when used
 
         return scan_over_paramiko(target.name, target.uri, target.password, settings)
     if target.transport != "libvirt":

@@ -22,15 +22,15 @@ from typing import TYPE_CHECKING
 
 import paramiko
 
-from scanner.domainxml import parse_domain
-from scanner.hostfacts import host_facts
-from scanner.live import HostScan, scan_error
-from scanner.model import DomainProblem, GuestRecord
-from scanner.uri import UriParts, split_uri
+from vminv.scanner.domainxml import parse_domain
+from vminv.scanner.hostfacts import host_facts
+from vminv.scanner.live import HostScan, scan_error
+from vminv.scanner.model import DomainProblem, GuestRecord
+from vminv.scanner.uri import UriParts, split_uri
 from vminv.errors import AuthError, DomainXMLError, HostKeyError, ScanTimeoutError, UnreachableError, UsageError
 
 if TYPE_CHECKING:
-    from scanner.scan import ScanSettings
+    from vminv.scanner.scan import ScanSettings
 
 # virsh's state words (domstate) to libvirt's state names.
 _VIRSH_STATES = {

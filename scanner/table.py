@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from scanner.domainxml import disk_column, nic_column
-from scanner.model import GuestRecord
-from scanner.units import kib_to_mib_text
+from vminv.scanner.domainxml import disk_column, nic_column
+from vminv.scanner.model import GuestRecord
+from vminv.scanner.units import kib_to_mib_text
 
 RSCAN_COLUMNS = ("type", "name", "hypervisor", "id", "cpu", "memory", "nic", "disk")
 CSV_COLUMNS = RSCAN_COLUMNS + ("uuid", "state")

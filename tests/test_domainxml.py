@@ -14,9 +14,9 @@ from pathlib import Path
 import libvirt
 import pytest
 
-from scanner.domainxml import disk_column, nic_column, parse_domain
-from scanner.model import GuestRecord
-from scanner.units import kib_to_mib_text, to_kib
+from vminv.scanner.domainxml import disk_column, nic_column, parse_domain
+from vminv.scanner.model import GuestRecord
+from vminv.scanner.units import kib_to_mib_text, to_kib
 from vminv.errors import DomainXMLError
 
 DOMAINS = Path(__file__).resolve().parent.parent / "fixtures" / "domains"

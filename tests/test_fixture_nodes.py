@@ -13,8 +13,8 @@ from pathlib import Path
 import libvirt
 import pytest
 
-from scanner.domainxml import parse_domain
-from scanner.model import GuestRecord
+from vminv.scanner.domainxml import parse_domain
+from vminv.scanner.model import GuestRecord
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 NODES = FIXTURES / "nodes"

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from scanner.domainxml import parse_domain
-from scanner.xmlparse import XMLSyntaxProblem, parse_xml
+from vminv.scanner.domainxml import parse_domain
+from vminv.scanner.xmlparse import XMLSyntaxProblem, parse_xml
 from vminv.errors import DomainXMLError
 
 HOSTILE = Path(__file__).resolve().parent.parent / "fixtures" / "hostile"

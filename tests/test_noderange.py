@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from scanner.noderange import expand_noderange, natural_key, natural_sorted
+from vminv.scanner.noderange import expand_noderange, natural_key, natural_sorted
 from vminv.errors import NodeRangeError, UsageError
 
 KNOWN = ["kvm1", "kvm2", "kvm10", "kvmhost1", "web01", "node5", "node-a", "vm-größe", "虚拟机1", "rack1-spare"]

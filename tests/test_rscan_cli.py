@@ -118,7 +118,7 @@ def test_usage_errors_are_one_line_exit_2(args, fragment):
 
 
 def test_per_host_uri_and_transport_from_the_inventory(tmp_path):
-    import inventory
+    from vminv import inventory
 
     db = tmp_path / "inv.db"
     inventory.set_host_uri(db, "hostA", f"test://{NODES}/kvmhost1.xml")

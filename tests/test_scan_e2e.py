@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from scanner.scan import HostTarget, ScanSettings, scan_hosts
+from vminv.scanner.scan import HostTarget, ScanSettings, scan_hosts
 from tests.realhosts import GUEST_XML, SilentServer, Sshd, free_port, libvirtd_running, need, virsh
 
 pytestmark = pytest.mark.e2e
@@ -230,7 +230,7 @@ def test_paramiko_unknown_host_key_refused(sshd, password_user, tmp_path):
 def test_a_domain_that_vanishes_between_listing_and_reading_is_skipped(tmp_path):
     import libvirt
 
-    from scanner.live import _xml_and_state
+    from vminv.scanner.live import _xml_and_state
 
     need(libvirtd_running(), "needs a running libvirtd (.ci/services)")
     name = f"vminv-e2e-gone-{RUN_ID}"

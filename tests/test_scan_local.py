@@ -11,9 +11,9 @@ from pathlib import Path
 import libvirt
 import pytest
 
-from scanner.replay import scan_replay
-from scanner.scan import HostTarget, ScanSettings, scan_hosts
-from scanner.noderange import natural_key
+from vminv.scanner.replay import scan_replay
+from vminv.scanner.scan import HostTarget, ScanSettings, scan_hosts
+from vminv.scanner.noderange import natural_key
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 NODES = FIXTURES / "nodes"
@@ -140,7 +140,7 @@ def test_bad_settings_are_usage_errors():
 
 
 def test_saved_live_scan_replays_to_the_same_guests_states_and_facts(tmp_path):
-    from scanner.replay import save_replay
+    from vminv.scanner.replay import save_replay
 
     live = scan_hosts(_targets(), ScanSettings(keep_xml=True))
     assert len(live.domain_xml) == len(live.guests)
@@ -152,7 +152,7 @@ def test_saved_live_scan_replays_to_the_same_guests_states_and_facts(tmp_path):
 
 
 def test_a_scan_without_its_xml_cannot_be_saved(tmp_path):
-    from scanner.replay import save_replay
+    from vminv.scanner.replay import save_replay
     from vminv.errors import ReplayError
 
     with pytest.raises(ReplayError):

@@ -6,11 +6,11 @@ import subprocess
 
 import pytest
 
-from scanner.classify import classify_message, one_line
-from scanner.hostfacts import dotted_version
-from scanner.sshtransport import parse_session, remote_script
-from scanner.sshwrap import SshOptions, SshWrappers
-from scanner.uri import DEFAULT_URI_TEMPLATE, build_uri, split_uri, with_params
+from vminv.scanner.classify import classify_message, one_line
+from vminv.scanner.hostfacts import dotted_version
+from vminv.scanner.sshtransport import parse_session, remote_script
+from vminv.scanner.sshwrap import SshOptions, SshWrappers
+from vminv.scanner.uri import DEFAULT_URI_TEMPLATE, build_uri, split_uri, with_params
 from vminv.errors import UsageError
 
 

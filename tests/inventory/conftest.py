@@ -8,9 +8,9 @@ from typing import Callable, Mapping, Sequence
 
 import pytest
 
-from scanner.domainxml import parse_domain, state_name
-from scanner.model import HostFacts, HostResult, ScanResult
-from scanner.noderange import natural_key
+from vminv.scanner.domainxml import parse_domain, state_name
+from vminv.scanner.model import HostFacts, HostResult, ScanResult
+from vminv.scanner.noderange import natural_key
 
 DOMAINS = Path(__file__).resolve().parents[2] / "fixtures" / "inventory" / "domains"
 TEST_NS = "http://libvirt.org/schemas/domain/test/1.0"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from scanner.model import Disk, GuestRecord, HostResult, Nic, ScanResult
+from vminv.scanner.model import Disk, GuestRecord, HostResult, Nic, ScanResult
 
 
 def synthetic_guest(host_index: int, guest_index: int, vcpus: int = 2) -> GuestRecord:

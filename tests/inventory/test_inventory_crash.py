@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from inventory import record_scan
+from vminv.inventory import record_scan
 from tests.inventory.inventory_synthetic import synthetic_scan
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 WRITER = """
 import sys, time
 from pathlib import Path
-import inventory
+from vminv import inventory
 from tests.inventory.inventory_synthetic import synthetic_scan
 
 db, first_host, hosts, barrier = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]

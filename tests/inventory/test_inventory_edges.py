@@ -12,10 +12,10 @@ import click
 import pytest
 from click.testing import CliRunner
 
-import inventory
-from inventory import record_scan
-from inventory.errors import InventoryError
-from inventory.xcat import is_valid_node_name
+from vminv import inventory
+from vminv.inventory import record_scan
+from vminv.inventory.errors import InventoryError
+from vminv.inventory.xcat import is_valid_node_name
 from vminv.cli import inventory_cmds
 from vminv.errors import UsageError
 
@@ -198,8 +198,8 @@ def test_a_migrated_guest_stays_a_conflict_until_moved_then_updates_keeping_admi
     import pytest
     import sqlite_utils
 
-    from inventory import UnknownNodeError, move_node, record_scan
-    from scanner.scan import HostTarget, ScanSettings, scan_hosts
+    from vminv.inventory import UnknownNodeError, move_node, record_scan
+    from vminv.scanner.scan import HostTarget, ScanSettings, scan_hosts
 
     nodes = Path(__file__).resolve().parents[2] / "fixtures" / "nodes"
     db = tmp_path / "inv.db"

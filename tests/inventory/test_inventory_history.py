@@ -14,8 +14,8 @@ import click
 import pytest
 from click.testing import CliRunner
 
-import inventory
-from inventory import format_write_report, record_scan
+from vminv import inventory
+from vminv.inventory import format_write_report, record_scan
 from vminv.cli import inventory_cmds
 
 H1, H2 = "kvmhost1", "kvmhost2"

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
-import inventory
-from inventory import apply_engine_attributes, record_scan, store_findings, to_stanza
-from scanner.domainxml import parse_domain
+from vminv import inventory
+from vminv.inventory import apply_engine_attributes, record_scan, store_findings, to_stanza
+from vminv.scanner.domainxml import parse_domain
 
 DOMAINS = Path(__file__).resolve().parents[2] / "fixtures" / "inventory" / "domains"
 

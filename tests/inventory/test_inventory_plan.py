@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from inventory.plan import plan_writes
-from scanner.domainxml import parse_domain
-from scanner.model import HostResult, ScanResult
+from vminv.inventory.plan import plan_writes
+from vminv.scanner.domainxml import parse_domain
+from vminv.scanner.model import HostResult, ScanResult
 
 DOMAINS = Path(__file__).resolve().parents[2] / "fixtures" / "inventory" / "domains"
 

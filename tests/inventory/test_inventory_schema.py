@@ -7,9 +7,9 @@ import sqlite3
 import pytest
 import sqlite_utils
 
-import inventory
-from inventory import SCHEMA_VERSION, record_scan
-from inventory.errors import DatabaseMissingError, SchemaVersionError
+from vminv import inventory
+from vminv.inventory import SCHEMA_VERSION, record_scan
+from vminv.inventory.errors import DatabaseMissingError, SchemaVersionError
 from tests.inventory.inventory_synthetic import synthetic_scan
 from vminv.errors import InventoryError
 
@@ -76,7 +76,7 @@ def test_a_file_that_is_not_sqlite_is_one_clean_error(tmp_path):
 
 
 def test_an_older_schema_is_migrated_forward(db_path, monkeypatch):
-    from inventory import schema
+    from vminv.inventory import schema
 
     record_scan(db_path, synthetic_scan(range(1), 1), "w")
 

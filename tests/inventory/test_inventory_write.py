@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
-import inventory
-from inventory import format_write_report, load_scan, record_scan
-from scanner.model import DomainProblem
+from vminv import inventory
+from vminv.inventory import format_write_report, load_scan, record_scan
+from vminv.scanner.model import DomainProblem
 
 H1, H2 = "kvmhost1", "kvmhost2"
 

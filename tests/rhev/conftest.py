@@ -7,8 +7,8 @@ from typing import Callable, Iterator
 
 import pytest
 
-from rhev.settings import EngineSettings
-from scanner.model import ScanResult
+from vminv.rhev.settings import EngineSettings
+from vminv.scanner.model import ScanResult
 from tests.engine_sim import EngineMode, EngineSimulator, Pki, Scenario, load, make_pki
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -61,7 +61,7 @@ def settings_for(engine: EngineSimulator, pki: Pki, **overrides: object) -> Engi
 
 def scan_site() -> ScanResult:
     """Scan the simulated hosts through libvirt's test driver, as rscan would."""
-    from scanner.scan import HostTarget, ScanSettings, scan_hosts
+    from vminv.scanner.scan import HostTarget, ScanSettings, scan_hosts
 
     targets = [HostTarget(name, f"test://{HOSTS_DIR / file}") for name, file in SITE_HOSTS.items()]
     return scan_hosts(targets, ScanSettings(timeout_s=20.0, concurrency=4), noderange=",".join(SITE_HOSTS))

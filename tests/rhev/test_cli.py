@@ -35,7 +35,7 @@ def run(cli: click.Group, args: list[str], **kwargs: object) -> "click.testing.R
 
 @pytest.fixture
 def db_with_scan(tmp_path: Path, site_scan) -> Path:
-    import inventory
+    from vminv import inventory
 
     db = tmp_path / "inventory.db"
     inventory.record_scan(db, site_scan, None)
@@ -154,7 +154,7 @@ def test_lsve_unknown_name(cli, start_engine, pki, password_file) -> None:
 
 
 def test_ca_command(cli, start_engine, pki, tmp_path: Path) -> None:
-    from rhev.ca import fingerprint_sha256
+    from vminv.rhev.ca import fingerprint_sha256
 
     engine = start_engine()
     target = tmp_path / "engine-ca.pem"

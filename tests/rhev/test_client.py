@@ -9,18 +9,18 @@ from pathlib import Path
 import pytest
 import requests
 
-from rhev.ca import fetch_ca, fingerprint_sha256, save_ca
-from rhev.client import EngineClient
-from rhev.discovery import discover
-from rhev.errors import (
+from vminv.rhev.ca import fetch_ca, fingerprint_sha256, save_ca
+from vminv.rhev.client import EngineClient
+from vminv.rhev.discovery import discover
+from vminv.rhev.errors import (
     RhevAuthError,
     RhevConnectionError,
     RhevHTTPError,
     RhevTimeoutError,
     RhevTLSError,
 )
-from rhev.settings import EngineSettings
-from rhev.snapshot import read_engine
+from vminv.rhev.settings import EngineSettings
+from vminv.rhev.snapshot import read_engine
 from tests.engine_sim import EngineMode, generate, load
 from tests.rhev.conftest import ENGINE_FIXTURES, settings_for
 from vminv.errors import RhevError, UsageError

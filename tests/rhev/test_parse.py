@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from rhev.errors import RhevProtocolError
-from rhev.parse import (
+from vminv.rhev.errors import RhevProtocolError
+from vminv.rhev.parse import (
     collection_items,
     host_from,
     nic_from,

@@ -7,12 +7,12 @@ from typing import Any
 
 import pytest
 
-from rhev.attributes import engine_attributes
-from rhev.matching import match_hosts
-from rhev.model import EngineApi, EngineDisk, EngineHost, EngineNic, EngineVm
-from rhev.reconcile import KINDS, Finding, reconcile, summarize
-from rhev.snapshot import EngineSnapshot, read_engine
-from scanner.model import Disk, GuestRecord, HostFacts, HostResult, Nic, ScanResult
+from vminv.rhev.attributes import engine_attributes
+from vminv.rhev.matching import match_hosts
+from vminv.rhev.model import EngineApi, EngineDisk, EngineHost, EngineNic, EngineVm
+from vminv.rhev.reconcile import KINDS, Finding, reconcile, summarize
+from vminv.rhev.snapshot import EngineSnapshot, read_engine
+from vminv.scanner.model import Disk, GuestRecord, HostFacts, HostResult, Nic, ScanResult
 from tests.engine_sim import EngineMode
 from tests.rhev.conftest import settings_for
 from vminv.cli.common import render_table
@@ -286,7 +286,7 @@ def test_end_to_end_details(site_findings: dict[int, list[Finding]], golden) -> 
 
 
 def test_a_domain_the_scan_could_not_read_is_not_covered_not_missing() -> None:
-    from scanner.model import DomainProblem
+    from vminv.scanner.model import DomainProblem
 
     hosts = [dataclasses.replace(scanned_host("kvm1"), problems=(DomainProblem("unreadable", "bad XML"),)),
              scanned_host("kvm2")]

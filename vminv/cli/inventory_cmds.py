@@ -10,7 +10,7 @@ from typing import Any, Sequence
 
 import click
 
-import inventory
+from vminv import inventory
 from vminv.cli.common import (
     db_option,
     emit,

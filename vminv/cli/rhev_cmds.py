@@ -79,7 +79,7 @@ def _engine_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 def _settings(url: str, user: str, password_file: str | None, ca_file: str | None, insecure: bool,
               api_version: str | None, timeout_s: float, need_password: bool = True) -> Any:
-    from rhev.settings import EngineSettings
+    from vminv.rhev.settings import EngineSettings
 
     if ca_file and insecure:
         raise UsageError("--ca-file and --insecure contradict each other", "give one of them")
@@ -130,7 +130,7 @@ def reconcile_cmd(url: str, user: str, password_file: str | None, ca_file: str |
         vminv reconcile --rhevm https://rhevm.example.com --ca-file ~/.config/vminv/rhevm-ca.pem \\
             --password-file ~/.config/vminv/rhevm.pw
     """
-    from rhev.workflow import reconcile_stored_scan
+    from vminv.rhev.workflow import reconcile_stored_scan
 
     if write_all and update_only:
         raise UsageError("-w and -u cannot be used together", "-w writes new and same nodes, -u only same ones")
@@ -154,7 +154,7 @@ def reconcile_cmd(url: str, user: str, password_file: str | None, ca_file: str |
               f"{engine.api.product_version or ''}, API v{engine.api.version}): {len(engine.vms)} VMs, "
               f"{engine.requests_made} requests, {report.read_seconds:.2f} s; {counts or 'no findings'}")
     if report.attributes is not None and output_format != "json":
-        from inventory import format_write_report
+        from vminv.inventory import format_write_report
 
         for line in format_write_report(report.attributes):
             _warn(line)
@@ -179,7 +179,7 @@ def lsve_cmd(kind: str, name: str | None, url: str, user: str, password_file: st
     Example:
         vminv lsve -t dc -m https://rhevm.example.com -o Default --ca-file rhevm-ca.pem
     """
-    from rhev.lsve import format_lsve, list_engine_objects
+    from vminv.rhev.lsve import format_lsve, list_engine_objects
 
     settings = _settings(url, user, password_file, ca_file, insecure, api_version, timeout_s)
     objects = list_engine_objects(settings, kind, name)
@@ -206,8 +206,8 @@ def ca_cmd(url: str, ca_file: str, assume_yes: bool, timeout_s: float) -> None:
     Example:
         vminv ca --rhevm https://rhevm.example.com --ca-file ~/.config/vminv/rhevm-ca.pem
     """
-    from rhev.ca import fetch_ca, save_ca
-    from rhev.settings import EngineSettings
+    from vminv.rhev.ca import fetch_ca, save_ca
+    from vminv.rhev.settings import EngineSettings
 
     if url.lower().startswith("http://"):
         # EngineSettings' own hint (add --insecure) does not apply: this command has no such option.

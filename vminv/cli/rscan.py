@@ -10,12 +10,12 @@ from pathlib import Path
 import click
 from click.core import ParameterSource
 
-from scanner.model import HostResult, ScanResult
-from scanner.noderange import expand_noderange
-from scanner.replay import replay_hosts, save_replay, scan_replay
-from scanner.scan import HostTarget, ScanSettings, scan_hosts
-from scanner.table import CSV_COLUMNS, RSCAN_COLUMNS, csv_rows, rscan_rows
-from scanner.uri import DEFAULT_URI_TEMPLATE, build_uri
+from vminv.scanner.model import HostResult, ScanResult
+from vminv.scanner.noderange import expand_noderange
+from vminv.scanner.replay import replay_hosts, save_replay, scan_replay
+from vminv.scanner.scan import HostTarget, ScanSettings, scan_hosts
+from vminv.scanner.table import CSV_COLUMNS, RSCAN_COLUMNS, csv_rows, rscan_rows
+from vminv.scanner.uri import DEFAULT_URI_TEMPLATE, build_uri
 from vminv import __version__
 from vminv.cli.common import (
     EXIT_CONFLICTS,
@@ -90,7 +90,7 @@ class _Stored:
 def _load_stored(db_path: Path, use_db: bool) -> _Stored:
     if not use_db or not db_path.exists():
         return _Stored()
-    import inventory
+    from vminv import inventory
 
     return _Stored(inventory.load_groups(db_path), inventory.known_nodes(db_path),
                    inventory.host_uris(db_path), inventory.host_transports(db_path))
@@ -202,7 +202,7 @@ def cli(noderange: str | None, uri_template: str | None, transport: str, concurr
         _warn(f"saved {len(saved)} host folder(s) to {save_dir}; rescan them with --replay {save_dir}")
     report = None
     if not no_db and record_error is None:
-        import inventory
+        from vminv import inventory
 
         try:
             report = inventory.record_scan(db, scan, mode)
@@ -210,7 +210,7 @@ def cli(noderange: str | None, uri_template: str | None, transport: str, concurr
             record_error = exc  # the scan itself is still shown below: never lose it
 
     if stanza:
-        from inventory.stanza import to_stanza
+        from vminv.inventory.stanza import to_stanza
 
         text, left_out = to_stanza(scan.guests)
         emit(text)
@@ -228,7 +228,7 @@ def cli(noderange: str | None, uri_template: str | None, transport: str, concurr
         emit(render_table(rscan_rows(scan.guests), RSCAN_COLUMNS))
 
     if report is not None and mode and output_format != "json":
-        from inventory import format_write_report
+        from vminv.inventory import format_write_report
 
         for line in format_write_report(report):
             _warn(line)
