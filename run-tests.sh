@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: installs what it needs (apt packages, .venv), starts
-# libvirtd/virtlogd (.ci/services; tests start their own sshd), then pytest.
+# libvirtd/virtlogd (.ci/services; tests start their own sshd), runs the static
+# checks (.ci/lint: ruff, mypy --strict), then pytest.
 # Extra arguments go to pytest, e.g. ./run-tests.sh -k noderange
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -8,5 +9,6 @@ bash .ci/services
 PYTHON="${PYTHON:-python3}"
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null
-.venv/bin/python -m pip install -q -e '.[test]'
+.venv/bin/python -m pip install -q -e '.[test,lint]'
+bash .ci/lint
 exec .venv/bin/python -m pytest "$@"

@@ -23,8 +23,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from vminv.inventory import diff_scans, record_scan  # noqa: E402
 from tests.inventory.inventory_synthetic import synthetic_scan  # noqa: E402
+from vminv.inventory import diff_scans, record_scan  # noqa: E402
 
 
 def _timed(func, *args):  # type: ignore[no-untyped-def]

@@ -28,11 +28,11 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from tests.engine_sim import EngineMode, EngineSimulator, generate, make_pki  # noqa: E402
 from vminv.rhev.reconcile import reconcile, summarize  # noqa: E402
 from vminv.rhev.settings import EngineSettings  # noqa: E402
 from vminv.rhev.snapshot import read_engine  # noqa: E402
 from vminv.scanner.model import Disk, GuestRecord, HostFacts, HostResult, Nic, ScanResult  # noqa: E402
-from tests.engine_sim import EngineMode, EngineSimulator, generate, make_pki  # noqa: E402
 
 
 def _seed(vms: int, hosts: int) -> dict[str, Any]:

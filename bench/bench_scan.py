@@ -37,10 +37,10 @@ if not __package__:  # run as a file (python bench/bench_scan.py): put the repos
 import libvirt
 
 from bench.relay import RelayProcess
+from tests.realhosts import Sshd, libvirtd_running
 from vminv.scanner.events import ensure_event_loop
 from vminv.scanner.model import ScanResult
 from vminv.scanner.scan import HostTarget, ScanSettings, scan_hosts
-from tests.realhosts import Sshd, libvirtd_running
 
 ONE_WAY_DELAY_MS = 20.0
 MAX_HOSTS = 32  # relay ports: one per simulated host

@@ -99,7 +99,7 @@ class Relay:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 
-    def start(self) -> "Relay":
+    def start(self) -> Relay:
         self._thread.start()
         asyncio.run_coroutine_threadsafe(self._listen(), self._loop).result(timeout=10)
         return self
@@ -110,7 +110,7 @@ class Relay:
         self._thread.join(timeout=5)
         self._loop.close()
 
-    def __enter__(self) -> "Relay":
+    def __enter__(self) -> Relay:
         return self.start()
 
     def __exit__(self, *_exc: object) -> None:
@@ -141,7 +141,7 @@ class RelayProcess:
             self.process.kill()
             self.process.wait()
 
-    def __enter__(self) -> "RelayProcess":
+    def __enter__(self) -> RelayProcess:
         return self
 
     def __exit__(self, *_exc: object) -> None:

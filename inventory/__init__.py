@@ -35,6 +35,7 @@ from vminv.inventory.stanza import render_stanza, to_stanza
 from vminv.inventory.store import record_scan
 
 __all__ = [
+    "SCHEMA_VERSION",
     "DatabaseMissingError",
     "DiffEntry",
     "GuestHistory",
@@ -46,7 +47,6 @@ __all__ = [
     "NodeMove",
     "PlannedGuest",
     "PrunedGuest",
-    "SCHEMA_VERSION",
     "ScanDiff",
     "ScanSummary",
     "SchemaVersionError",
@@ -63,12 +63,12 @@ __all__ = [
     "host_transports",
     "host_uris",
     "known_nodes",
-    "move_node",
     "list_guests",
     "list_hosts",
     "list_scans",
     "load_groups",
     "load_scan",
+    "move_node",
     "plan_writes",
     "prune",
     "record_scan",

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Mapping, NamedTuple
+from typing import Any, NamedTuple
 
-from vminv.scanner.noderange import natural_key
 from vminv.inventory.db import database
 from vminv.inventory.errors import UnknownScanError
 from vminv.inventory.queries import resolve_scan_id
 from vminv.inventory.records import changed_fields, record_from_json
 from vminv.inventory.sqlhelp import chunks
+from vminv.scanner.noderange import natural_key
 
 Key = tuple[str, str]  # (node, host)
 
@@ -41,7 +42,7 @@ class ScanDiff:
     entries: tuple[DiffEntry, ...]
 
     def counts(self) -> dict[str, int]:
-        counts = {kind: 0 for kind in ("added", "gone", "moved", "changed", "unscanned")}
+        counts = dict.fromkeys(("added", "gone", "moved", "changed", "unscanned"), 0)
         seen_changed: set[Key] = set()
         for entry in self.entries:
             if entry.change == "changed":

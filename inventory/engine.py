@@ -6,8 +6,8 @@ names another host is a conflict and is not touched.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 from vminv.inventory.db import database, write_transaction
 from vminv.inventory.plan import check_mode

@@ -6,10 +6,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from vminv.scanner.noderange import expand_noderange, natural_key
 from vminv.inventory.db import database
 from vminv.inventory.queries import read_groups
 from vminv.inventory.xcat import is_valid_node_name
+from vminv.scanner.noderange import expand_noderange, natural_key
 
 # (table, column) -> xCAT node attribute (perl-xCAT Schema.pm defspec).
 ATTRIBUTES: tuple[tuple[str, str, str], ...] = (

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Mapping, Sequence
 
 from vminv.inventory.db import database, write_transaction
 
@@ -28,7 +28,7 @@ def store_findings(
         missing = [key for key in FINDING_KEYS if key not in finding]
         if missing:
             raise ValueError(f"finding {dict(finding)!r} lacks {', '.join(missing)}")
-    at = recorded_at or datetime.now(timezone.utc).isoformat(timespec="seconds")
+    at = recorded_at or datetime.now(UTC).isoformat(timespec="seconds")
     rows = [
         (scan_id, engine_url, *(None if f[k] is None else str(f[k]) for k in FINDING_KEYS), at) for f in findings
     ]

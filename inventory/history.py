@@ -6,9 +6,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from vminv.scanner.noderange import natural_key
 from vminv.inventory.db import database
 from vminv.inventory.errors import UnknownNodeError
+from vminv.scanner.noderange import natural_key
 
 
 @dataclass(frozen=True)

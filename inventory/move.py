@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from vminv.errors import UsageError
 from vminv.inventory.db import database, write_transaction
 from vminv.inventory.errors import UnknownNodeError
-from vminv.errors import UsageError
 
 
 @dataclass(frozen=True)

@@ -16,12 +16,13 @@ The rules (xCAT's rscan design, https://github.com/xcat2/xcat-core/wiki):
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping, NamedTuple
+from typing import NamedTuple
 
+from vminv.inventory.xcat import is_valid_node_name
 from vminv.scanner.model import GuestRecord, ScanResult
 from vminv.scanner.noderange import natural_key
-from vminv.inventory.xcat import is_valid_node_name
 
 MODES = (None, "w", "u", "n")
 
@@ -145,7 +146,7 @@ def plan_writes(
     check_mode(mode)
     position = {host.name: index for index, host in enumerate(scan.hosts)}
 
-    def noderange_order(guest: GuestRecord) -> tuple[int, tuple]:
+    def noderange_order(guest: GuestRecord) -> tuple[int, tuple[tuple[int, int, str], ...]]:
         return (position.get(guest.hypervisor, len(position)), natural_key(guest.hypervisor))
 
     by_name: dict[str, list[GuestRecord]] = {}

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from vminv.scanner.noderange import natural_key
-from vminv.inventory.db import database, write_transaction
 from vminv.errors import UsageError
+from vminv.inventory.db import database, write_transaction
+from vminv.scanner.noderange import natural_key
 
 # The xCAT rows of a node; removed with the guest when it is the node's record.
 NODE_TABLES = ("nodelist", "nodehm", "nodetype", "vm", "mac", "vpd", "kvm_nodedata")
@@ -35,7 +35,7 @@ def _parse_time(text: str | None) -> datetime | None:
         value = datetime.fromisoformat(text)
     except ValueError:
         return None
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def prune(
@@ -59,11 +59,11 @@ def prune(
         raise UsageError(
             f"--older-than must be a number of days, 0 or more (got {older_than_days:g})", "e.g. --older-than 30"
         )
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     try:
         cutoff = now - timedelta(days=older_than_days)
     except OverflowError:  # more days than the calendar holds: nothing is that old
-        cutoff = datetime.min.replace(tzinfo=timezone.utc)
+        cutoff = datetime.min.replace(tzinfo=UTC)
     removed: list[PrunedGuest] = []
     with database(db_path, create=False) as db, write_transaction(db):
         candidates = db.execute(

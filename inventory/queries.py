@@ -7,14 +7,14 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from vminv.errors import UsageError
+from vminv.inventory.db import database
+from vminv.inventory.errors import UnknownScanError
+from vminv.inventory.records import record_from_json
 from vminv.scanner.domainxml import DOMAIN_STATES
 from vminv.scanner.model import DomainProblem, HostFacts, HostResult, ScanResult
 from vminv.scanner.noderange import expand_noderange, natural_key
 from vminv.scanner.units import kib_to_mib_text
-from vminv.inventory.db import database
-from vminv.inventory.errors import UnknownScanError
-from vminv.inventory.records import record_from_json
-from vminv.errors import UsageError
 
 
 def load_groups(db_path: Path) -> dict[str, list[str]]:

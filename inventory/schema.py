@@ -12,9 +12,9 @@ which halves the cost of writing 100,000 guests.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable
 
 import sqlite_utils
 
@@ -179,7 +179,7 @@ def ensure_schema(db: sqlite_utils.Database, db_path: Path, writable: bool = Tru
             db.execute(
                 "CREATE TABLE _migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
             )
-        now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        now = datetime.now(UTC).isoformat(timespec="seconds")
         for number, (name, migrate) in enumerate(MIGRATIONS, start=1):
             if number <= version:
                 continue

@@ -9,7 +9,7 @@ but the position: every use walks the table and looks up the real ones.
 from __future__ import annotations
 
 import sqlite3
-from typing import Collection, Sequence
+from collections.abc import Collection, Sequence
 
 from vminv.scanner.model import ScanResult
 

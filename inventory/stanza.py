@@ -7,10 +7,10 @@ header; per object a blank line, ``name:``, then 4-space indented
 
 from __future__ import annotations
 
-from typing import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
-from vminv.scanner.model import GuestRecord
 from vminv.inventory.xcat import SCAN_GROUPS, is_valid_node_name, mac_value, vm_values
+from vminv.scanner.model import GuestRecord
 
 HEADER = "# <xCAT data object stanza file>"
 

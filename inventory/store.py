@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import gc
 import json
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator
 
 import sqlite_utils
 
-from vminv.scanner.model import ScanResult
 from vminv.inventory.db import database, write_transaction
 from vminv.inventory.plan import PlannedGuest, check_mode, plan_writes
 from vminv.inventory.report import WriteEntry, WriteReport
@@ -22,6 +21,7 @@ from vminv.inventory.staging import stage_scan, unstage_scan
 from vminv.inventory.track import fingerprints
 from vminv.inventory.write_history import record_history
 from vminv.inventory.write_nodes import apply_write_plan, write_domain_xml
+from vminv.scanner.model import ScanResult
 
 Progress = Callable[[str], None]
 

@@ -11,10 +11,11 @@ are built several times faster than frozen dataclasses.
 
 from __future__ import annotations
 
-from typing import Collection, Iterable, NamedTuple, Sequence
+from collections.abc import Collection, Iterable, Sequence
+from typing import NamedTuple
 
-from vminv.scanner.model import GuestRecord, ScanResult
 from vminv.inventory.records import fingerprint
+from vminv.scanner.model import GuestRecord, ScanResult
 
 
 class KnownGuest(NamedTuple):

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from typing import Sequence
+from collections.abc import Sequence
 
-from vminv.scanner.model import GuestRecord, ScanResult
 from vminv.inventory.records import changed_fields, record_from_json, record_json
 from vminv.inventory.sqlhelp import chunks
 from vminv.inventory.track import KnownGuest, Observed, TrackPlan, plan_tracking
 from vminv.inventory.xcat import mac_value, vm_values
+from vminv.scanner.model import GuestRecord, ScanResult
 
 _KNOWN_COLUMNS = "g.id, g.node, g.host, g.status, g.record_hash, g.version_id, g.uuid, g.last_seen"
 
@@ -57,7 +57,7 @@ def record_history(conn: sqlite3.Connection, scan_id: int, scan: ScanResult, has
     return track
 
 
-def _guest_columns(guest: GuestRecord) -> tuple:
+def _guest_columns(guest: GuestRecord) -> tuple[object, ...]:
     _host, _cpus, memory, nics, nicmodel, storage, _state = vm_values(guest)
     return (
         guest.name,
@@ -88,10 +88,7 @@ def _guest_columns(guest: GuestRecord) -> tuple:
     )
 
 
-_GUEST_COLUMNS = (
-    "node host uuid type state domain_id vcpus vcpus_current memory_kib current_memory_kib os_type arch"
-    " machine cpu_sockets cpu_dies cpu_cores cpu_threads title description ovirt memory_mib nics nicmodel storage macs"
-).split()
+_GUEST_COLUMNS = ["node", "host", "uuid", "type", "state", "domain_id", "vcpus", "vcpus_current", "memory_kib", "current_memory_kib", "os_type", "arch", "machine", "cpu_sockets", "cpu_dies", "cpu_cores", "cpu_threads", "title", "description", "ovirt", "memory_mib", "nics", "nicmodel", "storage", "macs"]
 
 
 def _new_versions(conn: sqlite3.Connection, observed: list[Observed]) -> dict[str, int]:
@@ -212,10 +209,10 @@ def _events(
     at: str,
     track: TrackPlan,
     guest_id: dict[int, int],
-) -> list[tuple]:
+) -> list[tuple[object, ...]]:
     compare = [o for o in track.observed if o.changed_since_previous]
     previous = _previous_records(conn, {o.previous.version_id for o in compare if o.previous and o.previous.version_id})
-    events: list[tuple] = []
+    events: list[tuple[object, ...]] = []
     for o in track.observed:
         gid, node, host = guest_id[o.position], o.guest.name, o.guest.hypervisor
         if o.event == "moved" and o.moved_from is not None:

@@ -12,7 +12,7 @@ guests row by row in Python costs seconds; this, a fraction. Call it after
 from __future__ import annotations
 
 import sqlite3
-from typing import Mapping
+from collections.abc import Mapping
 
 from vminv.inventory.plan import WritePlan
 from vminv.inventory.report import WriteEntry

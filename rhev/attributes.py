@@ -8,8 +8,8 @@ libvirt domain name (what rscan writes) and the scanned host's name.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 from vminv.rhev.matching import match
 from vminv.rhev.reconcile import INACTIVE_STATES

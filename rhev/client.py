@@ -13,7 +13,7 @@ import json
 import re
 import time
 import warnings
-from typing import Callable, Mapping
+from collections.abc import Callable, Mapping
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -68,7 +68,7 @@ class EngineClient:
 
     # --- lifecycle -------------------------------------------------------------------
 
-    def __enter__(self) -> "EngineClient":
+    def __enter__(self) -> EngineClient:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -81,7 +81,7 @@ class EngineClient:
                 self._send("POST", self.settings.origin + SSO_LOGOUT_PATH,
                            data={"scope": "ovirt-app-api", "token": self._token},
                            headers={"Accept": "application/json"}, retry=False)
-            except Exception:  # noqa: BLE001 - best effort on the way out
+            except Exception:
                 pass
             self._token = None
         self._session.close()
@@ -103,8 +103,9 @@ class EngineClient:
         }
         response = self._send("POST", url, data=form, headers={"Accept": "application/json"})
         body = self._json(response)
-        if response.status_code == 200 and body and isinstance(body.get("access_token"), str):
-            self._token = body["access_token"]
+        token = body.get("access_token") if body else None
+        if response.status_code == 200 and isinstance(token, str):
+            self._token = token
             self._basic = False
             return
         error = self._sso_error(body)

@@ -7,7 +7,7 @@ the password.
 
 from __future__ import annotations
 
-from vminv.errors import RhevError
+from vminv.errors import RhevError as RhevError
 
 
 class RhevAuthError(RhevError):

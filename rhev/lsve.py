@@ -13,13 +13,14 @@ reads the engine first.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
+from vminv.errors import UsageError
 from vminv.rhev.model import EngineCluster, EngineNetwork, EngineStorageDomain, EngineTemplate
 from vminv.rhev.settings import EngineSettings
 from vminv.rhev.snapshot import EngineSnapshot, read_engine
-from vminv.errors import UsageError
 
 KINDS = {
     "dc": ("datacenters", ("datacenters", "clusters", "storagedomains", "networks")),
@@ -35,7 +36,7 @@ class LsveObject:
     collection: str  # datacenters, clusters, storagedomains, networks, templates
     name: str
     attributes: tuple[tuple[str, str], ...]  # sorted by key, as xCAT prints them
-    children: tuple["LsveObject", ...] = ()
+    children: tuple[LsveObject, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {

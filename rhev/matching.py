@@ -10,8 +10,8 @@ matched by name (also ``external-NAME``) to VMs left over, and marked so.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping, Sequence
 
 from vminv.rhev.model import EngineHost
 from vminv.rhev.snapshot import EngineSnapshot
@@ -77,13 +77,15 @@ def match_hosts(scanned: Sequence[HostResult], engine_hosts: Sequence[EngineHost
         if uuid in engine_uuids:
             link(scan_name, engine_uuids[uuid], "hardware_uuid")
 
-    for by, key in (("address", lambda h: h.address), ("name", lambda h: h.name)):
+    keys: tuple[tuple[str, Callable[[EngineHost], str | None]], ...] = (
+        ("address", lambda h: h.address), ("name", lambda h: h.name))
+    for by, key in keys:
         for short in (False, True):
-            def norm(value: str) -> str:
+            def norm(value: str, short: bool = short) -> str:
                 value = value.casefold()
                 return _short(value) if short else value
 
-            engine_keys = _unique((norm(key(h)), h.id) for h in free_engine.values() if key(h))
+            engine_keys = _unique((norm(key(h) or ""), h.id) for h in free_engine.values() if key(h))
             scan_keys = _unique(
                 (norm(n), h.name) for h in free_scanned.values() for n in dict.fromkeys(_scanned_names(h))
             )
@@ -108,7 +110,7 @@ def match(scan: ScanResult, engine: EngineSnapshot) -> Matching:
             copies[guest.uuid.lower()].append(guest)
         else:
             leftovers.append(guest)
-    matched_by = {vm_id: "uuid" for vm_id in copies}
+    matched_by = dict.fromkeys(copies, "uuid")
 
     # Name matching only for guests on engine hosts and VMs nothing claimed by UUID.
     unclaimed = [vm for vm in engine.vms if vm.id not in copies]

@@ -10,7 +10,7 @@ should an engine ignore ``page``).
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 from urllib.parse import quote
 
 from lxml import etree

@@ -9,8 +9,9 @@ and accept both spellings of everything that changed between v3 and v4
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Callable, TypeVar
+from typing import TypeVar
 
 from lxml import etree
 

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from vminv.rhev.matching import EXTERNAL_PREFIX, Matching, match
 from vminv.rhev.model import EngineVm

@@ -8,10 +8,11 @@ result, with the id lookups the reconciliation and ``lsve`` need.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import cached_property
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 from vminv.rhev.client import EngineClient
@@ -215,7 +216,7 @@ def read_engine(
     return EngineSnapshot(
         url=settings.origin,
         api=api,
-        read_at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        read_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         requests_made=client.requests_made,  # read after close: the logout counts too
         **fields,
     )

@@ -8,9 +8,10 @@ engine attributes of the node tables under rscan's rules.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from vminv.rhev.attributes import engine_attributes
 from vminv.rhev.reconcile import Finding, reconcile, summarize

@@ -8,14 +8,14 @@ needs (a name, a UUID, a memory size that converts).
 from __future__ import annotations
 
 import string
-from typing import Iterable
+from collections.abc import Iterable
 
 from lxml import etree
 
+from vminv.errors import DomainXMLError
 from vminv.scanner.model import Disk, Graphics, GuestRecord, Nic
 from vminv.scanner.units import to_kib
 from vminv.scanner.xmlparse import XMLSyntaxProblem, parse_xml
-from vminv.errors import DomainXMLError
 
 OVIRT_VM_NS = "http://ovirt.org/vm/1.0"
 

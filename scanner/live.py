@@ -11,17 +11,12 @@ concurrent calls), with the host-fact calls in the same fan-out. A host of
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Callable
 
 import libvirt
 
-from vminv.scanner.classify import classify_message, one_line
-from vminv.scanner.domainxml import parse_domain, state_name
-from vminv.scanner.events import ensure_event_loop
-from vminv.scanner.hostfacts import dotted_version, host_facts
-from vminv.scanner.model import DomainProblem, GuestRecord, HostFacts
 from vminv.errors import (
     AuthError,
     DomainXMLError,
@@ -31,6 +26,11 @@ from vminv.errors import (
     ScanTimeoutError,
     UnreachableError,
 )
+from vminv.scanner.classify import classify_message, one_line
+from vminv.scanner.domainxml import parse_domain, state_name
+from vminv.scanner.events import ensure_event_loop
+from vminv.scanner.hostfacts import dotted_version, host_facts
+from vminv.scanner.model import DomainProblem, GuestRecord, HostFacts
 
 _ERROR_TYPES: dict[str, type[ScanError]] = {
     "unreachable": UnreachableError,
@@ -70,7 +70,7 @@ class HostScan:
 
 
 def _no_domain(exc: libvirt.libvirtError) -> bool:
-    return exc.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN
+    return bool(exc.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN)
 
 
 def _quiet(call: Callable[[], object]) -> object:

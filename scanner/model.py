@@ -9,8 +9,9 @@ stores them and ``rhev`` reconciles them. ``to_dict`` gives the JSON shape
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,7 @@ class GuestRecord:
         return data
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "GuestRecord":
+    def from_dict(cls, data: Mapping[str, Any]) -> GuestRecord:
         values = dict(data)
         values["nics"] = tuple(Nic(**n) for n in values.get("nics", ()))
         values["disks"] = tuple(Disk(**d) for d in values.get("disks", ()))
@@ -104,7 +105,7 @@ class HostFacts:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "HostFacts":
+    def from_dict(cls, data: Mapping[str, Any]) -> HostFacts:
         names = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: data.get(k) for k in names})
 

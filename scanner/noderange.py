@@ -15,7 +15,7 @@ scans hosts that need not be in any database.
 from __future__ import annotations
 
 import re
-from typing import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from vminv.errors import NodeRangeError
 
@@ -26,7 +26,7 @@ _BRACKET = re.compile(r"\[([^\[\]]*)\]")
 _HOST_NAME = re.compile(r"[A-Za-z0-9_:][A-Za-z0-9_.:\-]*", re.ASCII)
 
 
-def natural_key(name: str) -> tuple:
+def natural_key(name: str) -> tuple[tuple[int, int, str], ...]:
     """Sort key that orders embedded numbers by value: n2 < n10."""
     return tuple(
         (0, int(part), part) if part.isdigit() else (1, 0, part)
@@ -178,7 +178,9 @@ def expand_noderange(
 
 def _split_top_level(text: str) -> list[str]:
     """Split on commas that are not inside brackets: a[1,3],b -> ['a[1,3]', 'b']."""
-    parts, depth, current = [], 0, []
+    parts: list[str] = []
+    current: list[str] = []
+    depth = 0
     for char in text:
         if char == "[":
             depth += 1

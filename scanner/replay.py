@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
+from vminv import __version__
+from vminv.errors import DomainXMLError, ReplayError
 from vminv.scanner.domainxml import parse_domain
 from vminv.scanner.model import DomainProblem, GuestRecord, HostFacts, HostResult, ScanResult
 from vminv.scanner.noderange import natural_sorted
 from vminv.scanner.scan import sort_guests, utc_now
-from vminv import __version__
-from vminv.errors import DomainXMLError, ReplayError
 
 HOST_FILE = "host.json"
 _MAX_XML_BYTES = 10 * 1024 * 1024  # a domain XML is KiBs; refuse absurd files unread

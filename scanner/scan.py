@@ -10,17 +10,17 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Callable, Sequence
+from datetime import UTC, datetime
 
+from vminv import __version__
+from vminv.errors import LibvirtError, ScanError, ScanTimeoutError, UsageError, VminvError
 from vminv.scanner.live import HostScan, scan_error, scan_libvirt_host
 from vminv.scanner.model import GuestRecord, HostResult, ScanResult
 from vminv.scanner.noderange import natural_key
 from vminv.scanner.sshwrap import SshOptions, SshWrappers
 from vminv.scanner.uri import split_uri, with_params
-from vminv import __version__
-from vminv.errors import LibvirtError, ScanError, ScanTimeoutError, UsageError, VminvError
 
 TRANSPORTS = ("libvirt", "ssh")
 
@@ -58,7 +58,7 @@ ProgressCallback = Callable[[int, int, HostResult], None]
 
 
 def utc_now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def sort_guests(guests: Sequence[GuestRecord]) -> tuple[GuestRecord, ...]:
@@ -138,7 +138,7 @@ def scan_hosts(
             slot.outcome = exc
         except VminvError as exc:  # e.g. this host's URI does not fit its transport
             slot.outcome = LibvirtError(exc.message, exc.hint)  # its own hint, not a libvirt one
-        except Exception as exc:  # noqa: BLE001 - one host's surprise must not end the scan
+        except Exception as exc:
             slot.outcome = scan_error(f"{type(exc).__name__}: {exc}")
         with wake:
             slot.done = True
@@ -163,30 +163,29 @@ def scan_hosts(
         if progress is not None:
             progress(len(results), len(targets), result)
 
-    with SshWrappers() as wrappers:
-        with wake:
-            while pending or running:
-                while pending and len(running) < settings.concurrency:
-                    slot = _Running(pending.pop(0))
-                    running.append(slot)
-                    threading.Thread(
-                        target=work, args=(slot, wrappers), name=f"scan-{slot.target.name}", daemon=True
-                    ).start()
-                now = time.monotonic()
-                for slot in list(running):
-                    if slot.done:
-                        running.remove(slot)
-                        assert slot.outcome is not None
-                        finish(slot, slot.outcome)
-                    elif now - slot.started > settings.timeout_s + grace_s:
-                        # Abandon the thread (it ends when its transport dies) and free the slot.
-                        running.remove(slot)
-                        finish(slot, ScanTimeoutError(
-                            f"no answer within {settings.timeout_s:g}s",
-                            "the host did not answer in time; check libvirtd on it or raise --timeout",
-                        ))
-                if running and not any(slot.done for slot in running):
-                    wake.wait(timeout=0.1)
+    with SshWrappers() as wrappers, wake:
+        while pending or running:
+            while pending and len(running) < settings.concurrency:
+                slot = _Running(pending.pop(0))
+                running.append(slot)
+                threading.Thread(
+                    target=work, args=(slot, wrappers), name=f"scan-{slot.target.name}", daemon=True
+                ).start()
+            now = time.monotonic()
+            for slot in list(running):
+                if slot.done:
+                    running.remove(slot)
+                    assert slot.outcome is not None
+                    finish(slot, slot.outcome)
+                elif now - slot.started > settings.timeout_s + grace_s:
+                    # Abandon the thread (it ends when its transport dies) and free the slot.
+                    running.remove(slot)
+                    finish(slot, ScanTimeoutError(
+                        f"no answer within {settings.timeout_s:g}s",
+                        "the host did not answer in time; check libvirtd on it or raise --timeout",
+                    ))
+            if running and not any(slot.done for slot in running):
+                wake.wait(timeout=0.1)
 
     return ScanResult(
         started=started_at,

@@ -14,7 +14,6 @@ import getpass
 import os
 import secrets
 import shlex
-import socket
 import threading
 import time
 from pathlib import Path
@@ -22,12 +21,12 @@ from typing import TYPE_CHECKING
 
 import paramiko
 
+from vminv.errors import AuthError, DomainXMLError, HostKeyError, ScanTimeoutError, UnreachableError, UsageError
 from vminv.scanner.domainxml import parse_domain
 from vminv.scanner.hostfacts import host_facts
 from vminv.scanner.live import HostScan, scan_error
 from vminv.scanner.model import DomainProblem, GuestRecord
 from vminv.scanner.uri import UriParts, split_uri
-from vminv.errors import AuthError, DomainXMLError, HostKeyError, ScanTimeoutError, UnreachableError, UsageError
 
 if TYPE_CHECKING:
     from vminv.scanner.scan import ScanSettings
@@ -149,7 +148,7 @@ def _uri_flag(value: str | None) -> bool:
     return value is not None and value.strip().lower() not in ("", "0", "no", "false")
 
 
-def _known_hosts_files(uri_known_hosts: str | None, settings: "ScanSettings") -> tuple[list[Path], Path]:
+def _known_hosts_files(uri_known_hosts: str | None, settings: ScanSettings) -> tuple[list[Path], Path]:
     """The files to check host keys against, and the one new keys are remembered in.
 
     The URI's own ``known_hosts=`` wins for its host, then ``--known-hosts``,
@@ -186,7 +185,7 @@ def load_known_hosts(keys: paramiko.HostKeys, path: Path) -> set[str]:
             continue
         try:
             entry = paramiko.hostkeys.HostKeyEntry.from_line(line)
-        except Exception:  # noqa: BLE001 - InvalidHostKey and friends: skip the line as ssh does
+        except Exception:
             continue
         if entry is not None and entry.key is not None:
             for name in entry.hostnames:
@@ -236,7 +235,7 @@ class _HostKeyPolicy(paramiko.MissingHostKeyPolicy):
 _HOST_KEY_HINT = "verify the host's key, then update known_hosts"
 
 
-def _client(parts: UriParts, settings: "ScanSettings") -> tuple[paramiko.SSHClient, set[str]]:
+def _client(parts: UriParts, settings: ScanSettings) -> tuple[paramiko.SSHClient, set[str]]:
     client = paramiko.SSHClient()
     files, remember_in = _known_hosts_files(parts.param("known_hosts"), settings)
     revoked: set[str] = set()
@@ -250,7 +249,7 @@ def _client(parts: UriParts, settings: "ScanSettings") -> tuple[paramiko.SSHClie
     return client, revoked
 
 
-def scan_over_paramiko(host: str, uri: str, password: str | None, settings: "ScanSettings") -> HostScan:
+def scan_over_paramiko(host: str, uri: str, password: str | None, settings: ScanSettings) -> HostScan:
     parts = split_uri(uri)
     if not parts.host:
         raise UsageError(f"URI {uri!r} names no host", "the ssh transport needs e.g. qemu+ssh://root@HOST/system")
@@ -286,7 +285,7 @@ def scan_over_paramiko(host: str, uri: str, password: str | None, settings: "Sca
         raise AuthError(
             f"ssh login as {user} refused: {exc}", "check the user and the password (or key)"
         ) from None
-    except (socket.timeout, TimeoutError):
+    except TimeoutError:
         raise ScanTimeoutError(
             f"no answer within {settings.timeout_s:g}s", "check sshd and libvirtd on the host, or raise --timeout"
         ) from None
@@ -308,7 +307,7 @@ def scan_over_paramiko(host: str, uri: str, password: str | None, settings: "Sca
         client.close()
 
 
-def _run(client: paramiko.SSHClient, script: str, deadline: float, settings: "ScanSettings") -> str:
+def _run(client: paramiko.SSHClient, script: str, deadline: float, settings: ScanSettings) -> str:
     transport = client.get_transport()
     assert transport is not None
     transport.set_keepalive(settings.keepalive_interval_s)
@@ -319,11 +318,11 @@ def _run(client: paramiko.SSHClient, script: str, deadline: float, settings: "Sc
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             channel.close()
-            raise socket.timeout()
+            raise TimeoutError()
         channel.settimeout(min(remaining, 1.0))
         try:
             chunk = channel.recv(65536)
-        except socket.timeout:
+        except TimeoutError:
             continue
         if chunk:
             out += chunk

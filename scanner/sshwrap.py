@@ -43,7 +43,7 @@ class SshWrappers:
         # script and "Broken pipe") for several hosts of the first scan (bench/bench_scan.py).
         self._lock = threading.Lock()
 
-    def __enter__(self) -> "SshWrappers":
+    def __enter__(self) -> SshWrappers:
         return self
 
     def __exit__(self, *_exc: object) -> None:

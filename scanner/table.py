@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from vminv.scanner.domainxml import disk_column, nic_column
 from vminv.scanner.model import GuestRecord

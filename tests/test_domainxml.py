@@ -14,10 +14,10 @@ from pathlib import Path
 import libvirt
 import pytest
 
+from vminv.errors import DomainXMLError
 from vminv.scanner.domainxml import disk_column, nic_column, parse_domain
 from vminv.scanner.model import GuestRecord
 from vminv.scanner.units import kib_to_mib_text, to_kib
-from vminv.errors import DomainXMLError
 
 DOMAINS = Path(__file__).resolve().parent.parent / "fixtures" / "domains"
 EXPECTED: dict[str, dict] = json.loads((DOMAINS / "expected.json").read_text(encoding="utf-8"))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from vminv.scanner.noderange import expand_noderange, natural_key, natural_sorted
 from vminv.errors import NodeRangeError, UsageError
+from vminv.scanner.noderange import expand_noderange, natural_key, natural_sorted
 
 KNOWN = ["kvm1", "kvm2", "kvm10", "kvmhost1", "web01", "node5", "node-a", "vm-größe", "虚拟机1", "rack1-spare"]
 GROUPS = {

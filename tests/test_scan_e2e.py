@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from vminv.scanner.scan import HostTarget, ScanSettings, scan_hosts
 from tests.realhosts import GUEST_XML, SilentServer, Sshd, free_port, libvirtd_running, need, virsh
+from vminv.scanner.scan import HostTarget, ScanSettings, scan_hosts
 
 pytestmark = pytest.mark.e2e
 

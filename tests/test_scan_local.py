@@ -11,9 +11,9 @@ from pathlib import Path
 import libvirt
 import pytest
 
+from vminv.scanner.noderange import natural_key
 from vminv.scanner.replay import scan_replay
 from vminv.scanner.scan import HostTarget, ScanSettings, scan_hosts
-from vminv.scanner.noderange import natural_key
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 NODES = FIXTURES / "nodes"
@@ -152,8 +152,8 @@ def test_saved_live_scan_replays_to_the_same_guests_states_and_facts(tmp_path):
 
 
 def test_a_scan_without_its_xml_cannot_be_saved(tmp_path):
-    from vminv.scanner.replay import save_replay
     from vminv.errors import ReplayError
+    from vminv.scanner.replay import save_replay
 
     with pytest.raises(ReplayError):
         save_replay(scan_hosts(_targets(["kvmhost1"]), ScanSettings()), tmp_path)

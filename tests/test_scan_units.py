@@ -6,12 +6,12 @@ import subprocess
 
 import pytest
 
+from vminv.errors import UsageError
 from vminv.scanner.classify import classify_message, one_line
 from vminv.scanner.hostfacts import dotted_version
 from vminv.scanner.sshtransport import parse_session, remote_script
 from vminv.scanner.sshwrap import SshOptions, SshWrappers
 from vminv.scanner.uri import DEFAULT_URI_TEMPLATE, build_uri, split_uri, with_params
-from vminv.errors import UsageError
 
 
 def test_default_template_and_host_substitution():

@@ -20,9 +20,10 @@ import socket
 import ssl
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from tests.engine_sim import render
@@ -123,7 +124,7 @@ class EngineSimulator:
 
     # --- lifecycle -------------------------------------------------------------------
 
-    def __enter__(self) -> "EngineSimulator":
+    def __enter__(self) -> EngineSimulator:
         self.start()
         return self
 
@@ -230,7 +231,7 @@ def _search(items: list[dict[str, Any]], query: str, host_names: dict[str, str])
             fieldname, operator, value = found.groups()
             pattern = re.compile("^" + re.escape(value).replace(r"\*", ".*") + "$")
 
-            def value_of(item: dict[str, Any]) -> str:
+            def value_of(item: dict[str, Any], fieldname: str = fieldname) -> str:
                 if fieldname in ("host", "on_host"):
                     return host_names.get(item.get("host_id") or "", "")
                 return str(item.get(fieldname, "") or "")
@@ -249,7 +250,7 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "Apache"
     sys_version = ""
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet server
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
     def setup(self) -> None:
@@ -300,7 +301,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     # --- entry points ----------------------------------------------------------------
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server API
+    def do_POST(self) -> None:
         path = urlsplit(self.path).path
         form = {k: v[0] for k, v in parse_qs(self._body().decode("utf-8")).items()}
         if path == "/ovirt-engine/sso/oauth/token" and self.sim.mode.has_sso:
@@ -334,10 +335,10 @@ class _Handler(BaseHTTPRequestHandler):
                 "token_type": "bearer"}
         self._send(200, json.dumps(body).encode(), "application/json")
 
-    def do_HEAD(self) -> None:  # noqa: N802
+    def do_HEAD(self) -> None:
         self.do_GET()
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         split = urlsplit(self.path)
         path = split.path
         if path == PKI_PATH and self.sim.mode.engine_version >= (3, 2):

@@ -11,8 +11,8 @@ import sys
 import time
 from pathlib import Path
 
-from vminv.inventory import record_scan
 from tests.inventory.inventory_synthetic import synthetic_scan
+from vminv.inventory import record_scan
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -13,11 +13,11 @@ import pytest
 from click.testing import CliRunner
 
 from vminv import inventory
+from vminv.cli import inventory_cmds
+from vminv.errors import UsageError
 from vminv.inventory import record_scan
 from vminv.inventory.errors import InventoryError
 from vminv.inventory.xcat import is_valid_node_name
-from vminv.cli import inventory_cmds
-from vminv.errors import UsageError
 
 H1, H2 = "kvmhost1", "kvmhost2"
 
@@ -70,12 +70,12 @@ def test_prune_refuses_days_that_are_not_numbers_and_survives_huge_ones(simulate
     for days in (float("nan"), float("inf")):
         with pytest.raises(UsageError):
             inventory.prune(db_path, days)
-    assert inventory.prune(db_path, 1e12, now=datetime(2024, 6, 1, tzinfo=timezone.utc)) == []
+    assert inventory.prune(db_path, 1e12, now=datetime(2024, 6, 1, tzinfo=UTC)) == []
     for days in ("nan", "inf", "1e12"):
         code, _, err = run(db_path, "prune", "--older-than", days)
         assert "Traceback" not in err and err.count("\n") == 1, err
         assert code == (0 if days == "1e12" else 2)
-    assert [p.node for p in inventory.prune(db_path, 1, now=datetime(2024, 6, 1, tzinfo=timezone.utc))] == ["kvm1"]
+    assert [p.node for p in inventory.prune(db_path, 1, now=datetime(2024, 6, 1, tzinfo=UTC))] == ["kvm1"]
 
 
 def read_stanza_as_mkdef_does(text: str) -> dict[str, dict[str, str]]:

@@ -7,7 +7,7 @@ fails and keeps its guests.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -15,8 +15,8 @@ import pytest
 from click.testing import CliRunner
 
 from vminv import inventory
-from vminv.inventory import format_write_report, record_scan
 from vminv.cli import inventory_cmds
+from vminv.inventory import format_write_report, record_scan
 
 H1, H2 = "kvmhost1", "kvmhost2"
 DAYS = [
@@ -100,7 +100,7 @@ def test_diffs_over_the_sequence(history_db):
 
 def test_prune_removes_only_long_gone_guests(history_db):
     db_path, _ = history_db
-    now = datetime(2024, 5, 10, tzinfo=timezone.utc)
+    now = datetime(2024, 5, 10, tzinfo=UTC)
     assert inventory.prune(db_path, 30, now=now) == []
     dry = inventory.prune(db_path, 7.5, now=now, dry_run=True)
     assert [(p.node, p.host) for p in dry] == [("kvm2", H1)]  # last seen day 2; kvm4 on day 3
@@ -111,7 +111,7 @@ def test_prune_removes_only_long_gone_guests(history_db):
     assert [n.node for n in inventory.export_nodes(db_path)[0]] == ["kvm1", "kvm3"]
     assert inventory.guest_history(db_path, "kvm4").events[-1].event == "pruned"
     # kvm1's host failed: never gone, never pruned, whatever its age.
-    assert inventory.prune(db_path, 0, now=datetime(2030, 1, 1, tzinfo=timezone.utc)) == []
+    assert inventory.prune(db_path, 0, now=datetime(2030, 1, 1, tzinfo=UTC)) == []
 
 
 @pytest.mark.parametrize(

@@ -7,11 +7,11 @@ import sqlite3
 import pytest
 import sqlite_utils
 
+from tests.inventory.inventory_synthetic import synthetic_scan
 from vminv import inventory
+from vminv.errors import InventoryError
 from vminv.inventory import SCHEMA_VERSION, record_scan
 from vminv.inventory.errors import DatabaseMissingError, SchemaVersionError
-from tests.inventory.inventory_synthetic import synthetic_scan
-from vminv.errors import InventoryError
 
 XCAT_TABLES = {
     "nodelist": ["node", "groups", "status", "comments", "disable"],

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 import pytest
 
+from tests.engine_sim import EngineMode, EngineSimulator, Pki, Scenario, load, make_pki
 from vminv.rhev.settings import EngineSettings
 from vminv.scanner.model import ScanResult
-from tests.engine_sim import EngineMode, EngineSimulator, Pki, Scenario, load, make_pki
 
 ROOT = Path(__file__).resolve().parents[2]
 ENGINE_FIXTURES = ROOT / "fixtures" / "engine"

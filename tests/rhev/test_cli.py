@@ -29,7 +29,7 @@ def password_file(tmp_path: Path) -> Path:
     return path
 
 
-def run(cli: click.Group, args: list[str], **kwargs: object) -> "click.testing.Result":
+def run(cli: click.Group, args: list[str], **kwargs: object) -> click.testing.Result:
     return CliRunner().invoke(cli, args, catch_exceptions=False, **kwargs)
 
 

@@ -9,6 +9,9 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.engine_sim import EngineMode, generate, load
+from tests.rhev.conftest import ENGINE_FIXTURES, settings_for
+from vminv.errors import RhevError, UsageError
 from vminv.rhev.ca import fetch_ca, fingerprint_sha256, save_ca
 from vminv.rhev.client import EngineClient
 from vminv.rhev.discovery import discover
@@ -21,9 +24,6 @@ from vminv.rhev.errors import (
 )
 from vminv.rhev.settings import EngineSettings
 from vminv.rhev.snapshot import read_engine
-from tests.engine_sim import EngineMode, generate, load
-from tests.rhev.conftest import ENGINE_FIXTURES, settings_for
-from vminv.errors import RhevError, UsageError
 
 
 @pytest.mark.parametrize(

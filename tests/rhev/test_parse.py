@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -49,7 +49,7 @@ def test_down_vm_has_no_host_and_dates_keep_their_offsets() -> None:
     web = vms[0]
     assert web.start_time == datetime(2019, 8, 21, 9, 51, 52, 775000, tzinfo=timezone(timedelta(hours=3)))
     v3 = parse_collection(read("v3-vms.xml"), "vms", vm_from, "vms")
-    assert v3[0].stop_time is not None and v3[0].stop_time.tzinfo == timezone.utc  # "Z"
+    assert v3[0].stop_time is not None and v3[0].stop_time.tzinfo == UTC  # "Z"
     assert v3[0].stop_time == web.stop_time  # 06:49Z is 09:49+03:00
 
 

@@ -12,8 +12,9 @@ import io
 import json
 import os
 import sys
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 from tabulate import tabulate
@@ -31,14 +32,14 @@ F = TypeVar("F", bound=Callable[..., Any])
 DEFAULT_DB = "~/.local/share/vminv/inventory.db"
 
 
-def fail(message: str, code: int = EXIT_ERROR) -> "NoReturn":  # type: ignore[name-defined]
+def fail(message: str, code: int = EXIT_ERROR) -> NoReturn:
     click.echo(f"{_prog()}: error: {message}", err=True)
     sys.exit(code)
 
 
 def _prog() -> str:
     ctx = click.get_current_context(silent=True)
-    return ctx.find_root().info_name if ctx else "vminv"
+    return (ctx.find_root().info_name if ctx else None) or "vminv"
 
 
 def handle_errors(func: F) -> F:
@@ -69,7 +70,7 @@ def resolve_db_path(option: str | None) -> Path:
 
 def render_table(rows: Sequence[Sequence[Any]], headers: Sequence[str]) -> str:
     cleaned = [["" if value is None else value for value in row] for row in rows]
-    return tabulate(cleaned, headers=list(headers), tablefmt="plain", disable_numparse=True)
+    return str(tabulate(cleaned, headers=list(headers), tablefmt="plain", disable_numparse=True))
 
 
 def render_csv(rows: Iterable[Sequence[Any]], headers: Sequence[str]) -> str:

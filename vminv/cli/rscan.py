@@ -10,12 +10,6 @@ from pathlib import Path
 import click
 from click.core import ParameterSource
 
-from vminv.scanner.model import HostResult, ScanResult
-from vminv.scanner.noderange import expand_noderange
-from vminv.scanner.replay import replay_hosts, save_replay, scan_replay
-from vminv.scanner.scan import HostTarget, ScanSettings, scan_hosts
-from vminv.scanner.table import CSV_COLUMNS, RSCAN_COLUMNS, csv_rows, rscan_rows
-from vminv.scanner.uri import DEFAULT_URI_TEMPLATE, build_uri
 from vminv import __version__
 from vminv.cli.common import (
     EXIT_CONFLICTS,
@@ -34,6 +28,12 @@ from vminv.cli.common import (
     stderr_is_terminal,
 )
 from vminv.errors import InventoryError, UsageError
+from vminv.scanner.model import HostResult, ScanResult
+from vminv.scanner.noderange import expand_noderange
+from vminv.scanner.replay import replay_hosts, save_replay, scan_replay
+from vminv.scanner.scan import HostTarget, ScanSettings, scan_hosts
+from vminv.scanner.table import CSV_COLUMNS, RSCAN_COLUMNS, csv_rows, rscan_rows
+from vminv.scanner.uri import DEFAULT_URI_TEMPLATE, build_uri
 
 PASSWORD_ENV = "VMINV_SSH_PASSWORD"
 
