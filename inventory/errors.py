@@ -13,6 +13,10 @@ class SchemaVersionError(InventoryError):
     """The file's schema is newer than this program, or not ours at all."""
 
 
+class WriterBusyError(InventoryError):
+    """Another process holds the inventory's writer lock (``vminv run``, ``rscan -w``)."""
+
+
 class UnknownScanError(UsageError):
     """A scan id that is not in the database."""
 
@@ -27,4 +31,5 @@ __all__ = [
     "SchemaVersionError",
     "UnknownNodeError",
     "UnknownScanError",
+    "WriterBusyError",
 ]

@@ -20,12 +20,15 @@ import click
 from tabulate import tabulate
 
 from vminv.errors import InventoryError, RhevError, UsageError, VminvError
+from vminv.inventory.errors import WriterBusyError
 
 EXIT_OK = 0
 EXIT_ERROR = 1  # the command could not do its job (engine down, DB unreadable, ...)
 EXIT_USAGE = 2  # bad option, noderange, file (click uses 2 as well)
 EXIT_PARTIAL = 3  # the scan ran, but some hosts failed; the output holds the rest
 EXIT_CONFLICTS = 4  # written, but some guests were skipped as conflicts
+EXIT_FINDINGS = 5  # vminv run: findings at or above the profile's fail-on severity
+EXIT_BUSY = 6  # another writer holds the inventory's writer lock
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -51,6 +54,8 @@ def handle_errors(func: F) -> F:
             return func(*args, **kwargs)
         except UsageError as exc:
             fail(str(exc), EXIT_USAGE)
+        except WriterBusyError as exc:
+            fail(str(exc), EXIT_BUSY)
         except (InventoryError, RhevError, VminvError) as exc:
             fail(str(exc), EXIT_ERROR)
         except KeyboardInterrupt:
@@ -105,6 +110,15 @@ format_option = click.option(
     default="table",
     show_default=True,
     help="Output format.",
+)
+
+wait_option = click.option(
+    "--wait",
+    "wait_s",
+    type=click.FloatRange(0, 86400),
+    default=0.0,
+    metavar="SECONDS",
+    help="When another writer holds the inventory, wait this long for it (default: exit 6 at once).",
 )
 
 db_option = click.option(

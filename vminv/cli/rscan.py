@@ -26,6 +26,7 @@ from vminv.cli.common import (
     render_table,
     resolve_db_path,
     stderr_is_terminal,
+    wait_option,
 )
 from vminv.errors import InventoryError, UsageError
 from vminv.scanner.model import HostResult, ScanResult
@@ -133,12 +134,13 @@ def _print_problems(scan: ScanResult) -> None:
 @click.option("-n", "new_only", is_flag=True, help="Write guests not yet in the inventory.")
 @db_option
 @click.option("--no-db", is_flag=True, help="Do not record the scan in the inventory (just print it).")
+@wait_option
 @click.version_option(__version__, prog_name="rscan")
 @handle_errors
 def cli(noderange: str | None, uri_template: str | None, transport: str, concurrency: int, timeout_s: float,
         xml_threads: int, known_hosts: str | None, accept_new_host_keys: bool, password_file: str | None,
         replay_dir: Path | None, save_dir: Path | None, output_format: str, stanza: bool, write_all: bool, update_only: bool,
-        new_only: bool, db_path: str | None, no_db: bool) -> None:
+        new_only: bool, db_path: str | None, no_db: bool, wait_s: float) -> None:
     """Scan the KVM hosts in NODERANGE and list every guest, running or not.
 
     NODERANGE uses xCAT's syntax: kvmhost1,kvmhost2  kvmhost01-kvmhost10
@@ -146,7 +148,9 @@ def cli(noderange: str | None, uri_template: str | None, transport: str, concurr
 
     \b
     Exit status: 0 every host scanned; 3 some hosts failed (the output holds
-    the rest); 4 guests skipped as conflicts by -w/-u/-n; 2 usage error; 1 other error.
+    the rest); 4 guests skipped as conflicts by -w/-u/-n; 6 another writer holds
+    the inventory (-w/-u/-n take its writer lock; see --wait); 2 usage error;
+    1 other error.
     """
     modes = [flag for flag, on in (("w", write_all), ("u", update_only), ("n", new_only)) if on]
     if len(modes) > 1:
@@ -157,6 +161,11 @@ def cli(noderange: str | None, uri_template: str | None, transport: str, concurr
     if stanza and output_format != "table":
         raise UsageError("-z and --format cannot be combined", "choose one output")
     db = resolve_db_path(db_path)
+    if mode:
+        from vminv.inventory.lock import writer_lock
+
+        # Held from before the scan until the write is done; released when the command ends.
+        click.get_current_context().with_resource(writer_lock(db, wait_s))
     record_error: InventoryError | None = None
     try:
         stored = _load_stored(db, not no_db)
