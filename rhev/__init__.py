@@ -2,10 +2,16 @@
 
 Library only: explicit arguments, no argv/env/config reading, no printing
 (progress goes through an optional callback). The password is an argument.
+
+The pure parts (model, matching, reconciliation) are imported here; the parts
+that talk HTTP resolve on first use, so that importing a pure module never
+loads the HTTP client (importing a submodule runs this ``__init__`` first).
 """
 
+from typing import TYPE_CHECKING
+
+from vminv._lazy import lazy_exports
 from vminv.rhev.attributes import EngineAttributes, engine_attributes
-from vminv.rhev.ca import EngineCA, fetch_ca, fingerprint_sha256, save_ca
 from vminv.rhev.errors import (
     RhevAuthError,
     RhevConnectionError,
@@ -14,12 +20,31 @@ from vminv.rhev.errors import (
     RhevTimeoutError,
     RhevTLSError,
 )
-from vminv.rhev.lsve import LsveObject, build_lsve, format_lsve, list_engine_objects
+from vminv.rhev.model import EngineSnapshot
 from vminv.rhev.reconcile import KINDS, Finding, reconcile, summarize
 from vminv.rhev.settings import EngineSettings
-from vminv.rhev.snapshot import EngineSnapshot, read_engine
-from vminv.rhev.workflow import ReconcileReport, reconcile_stored_scan
 
+if TYPE_CHECKING:
+    from vminv.rhev.ca import EngineCA, fetch_ca, fingerprint_sha256, save_ca
+    from vminv.rhev.lsve import LsveObject, build_lsve, format_lsve, list_engine_objects
+    from vminv.rhev.snapshot import read_engine
+    from vminv.rhev.workflow import ReconcileReport, reconcile_stored_scan
+
+# Names that must never equal a submodule's name: the import system sets the
+# package attribute to the submodule when it loads it, hiding a lazy name.
+_EXPORTS = {
+    "EngineCA": "vminv.rhev.ca",
+    "fetch_ca": "vminv.rhev.ca",
+    "fingerprint_sha256": "vminv.rhev.ca",
+    "save_ca": "vminv.rhev.ca",
+    "LsveObject": "vminv.rhev.lsve",
+    "build_lsve": "vminv.rhev.lsve",
+    "format_lsve": "vminv.rhev.lsve",
+    "list_engine_objects": "vminv.rhev.lsve",
+    "read_engine": "vminv.rhev.snapshot",
+    "ReconcileReport": "vminv.rhev.workflow",
+    "reconcile_stored_scan": "vminv.rhev.workflow",
+}
 __all__ = [
     "KINDS",
     "EngineAttributes",
@@ -47,3 +72,5 @@ __all__ = [
     "save_ca",
     "summarize",
 ]
+
+__getattr__ = lazy_exports(__name__, _EXPORTS)

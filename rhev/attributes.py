@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from vminv.rhev.matching import match
+from vminv.rhev.model import EngineSnapshot
 from vminv.rhev.reconcile import INACTIVE_STATES
-from vminv.rhev.snapshot import EngineSnapshot
 from vminv.scanner.model import ScanResult
 
 # xCAT's RHEV guide: "hosttype (hypervisor.type) - Must be set to 'rhevh'" for a

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from vminv.errors import UsageError
-from vminv.rhev.model import EngineCluster, EngineNetwork, EngineStorageDomain, EngineTemplate
+from vminv.rhev.model import EngineCluster, EngineNetwork, EngineSnapshot, EngineStorageDomain, EngineTemplate
 from vminv.rhev.settings import EngineSettings
-from vminv.rhev.snapshot import EngineSnapshot, read_engine
+from vminv.rhev.snapshot import read_engine
 
 KINDS = {
     "dc": ("datacenters", ("datacenters", "clusters", "storagedomains", "networks")),

@@ -13,8 +13,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from vminv.rhev.model import EngineHost
-from vminv.rhev.snapshot import EngineSnapshot
+from vminv.rhev.model import EngineHost, EngineSnapshot
 from vminv.scanner.model import GuestRecord, HostResult, ScanResult
 
 # External VMs are imported by the engine as "external-<libvirt name>".

@@ -1,15 +1,19 @@
 """Frozen records of an engine's objects, the same for API v3 and v4.
 
 Units are in the field names (``memory_bytes``). References to other objects
-are ids (``cluster_id``); names are resolved by :class:`rhev.snapshot.EngineSnapshot`.
+are ids (``cluster_id``); names are resolved by :class:`EngineSnapshot`, the whole engine read at once.
+This module is pure: no I/O, nothing from the HTTP client.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any
+from urllib.parse import urlsplit
 
 
 def _plain(value: Any) -> Any:
@@ -200,3 +204,76 @@ class EngineVm(_Record):
         if self.cpu_sockets is None:
             return None
         return self.cpu_sockets * (self.cpu_cores or 1) * (self.cpu_threads or 1)
+
+
+@dataclass(frozen=True)
+class EngineSnapshot:
+    url: str  # the engine origin, https://host:port
+    api: EngineApi
+    read_at: str  # ISO 8601 UTC, when reading finished
+    datacenters: tuple[EngineDataCenter, ...] = ()
+    clusters: tuple[EngineCluster, ...] = ()
+    hosts: tuple[EngineHost, ...] = ()
+    networks: tuple[EngineNetwork, ...] = ()
+    vnic_profiles: tuple[EngineVnicProfile, ...] = ()
+    storage_domains: tuple[EngineStorageDomain, ...] = ()
+    templates: tuple[EngineTemplate, ...] = ()
+    vms: tuple[EngineVm, ...] = ()
+    requests_made: int = 0
+
+    @property
+    def host_name(self) -> str:
+        """The engine's host name as given in the URL (what xCAT stores in ``mgr``)."""
+        return urlsplit(self.url).hostname or self.url
+
+    @cached_property
+    def hosts_by_id(self) -> Mapping[str, EngineHost]:
+        return {h.id: h for h in self.hosts}
+
+    @cached_property
+    def clusters_by_id(self) -> Mapping[str, EngineCluster]:
+        return {c.id: c for c in self.clusters}
+
+    @cached_property
+    def datacenters_by_id(self) -> Mapping[str, EngineDataCenter]:
+        return {d.id: d for d in self.datacenters}
+
+    @cached_property
+    def networks_by_id(self) -> Mapping[str, EngineNetwork]:
+        return {n.id: n for n in self.networks}
+
+    @cached_property
+    def vnic_profiles_by_id(self) -> Mapping[str, EngineVnicProfile]:
+        return {p.id: p for p in self.vnic_profiles}
+
+    @cached_property
+    def storage_domains_by_id(self) -> Mapping[str, EngineStorageDomain]:
+        return {s.id: s for s in self.storage_domains}
+
+    def cluster_of(self, cluster_id: str | None) -> EngineCluster | None:
+        return self.clusters_by_id.get(cluster_id or "")
+
+    def datacenter_of_cluster(self, cluster_id: str | None) -> EngineDataCenter | None:
+        cluster = self.cluster_of(cluster_id)
+        return self.datacenters_by_id.get(cluster.datacenter_id or "") if cluster else None
+
+    def network_of(self, nic: EngineNic) -> EngineNetwork | None:
+        """v3 names the network on the NIC; v4 only through its vNIC profile."""
+        network_id = nic.network_id
+        if network_id is None and nic.vnic_profile_id is not None:
+            profile = self.vnic_profiles_by_id.get(nic.vnic_profile_id)
+            network_id = profile.network_id if profile else None
+        return self.networks_by_id.get(network_id or "")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "url": self.url,
+            "api": self.api.to_dict(),
+            "read_at": self.read_at,
+            "requests_made": self.requests_made,
+            **{
+                name: [item.to_dict() for item in getattr(self, name)]
+                for name in ("datacenters", "clusters", "hosts", "networks", "vnic_profiles",
+                             "storage_domains", "templates", "vms")
+            },
+        }

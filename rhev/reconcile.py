@@ -17,8 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from vminv.rhev.matching import EXTERNAL_PREFIX, Matching, match
-from vminv.rhev.model import EngineVm
-from vminv.rhev.snapshot import EngineSnapshot
+from vminv.rhev.model import EngineSnapshot, EngineVm
 from vminv.scanner.model import DomainProblem, GuestRecord, HostResult, ScanResult
 
 KINDS = (

@@ -1,34 +1,25 @@
-"""One consistent-enough picture of an engine: every collection read whole, joined on ids.
+"""Read an engine's collections whole into one :class:`~vminv.rhev.model.EngineSnapshot`.
 
 :func:`read_engine` does the I/O (paging, ``follow=``, per-VM sub-collections
-only where the engine has no ``follow``); :class:`EngineSnapshot` is the frozen
-result, with the id lookups the reconciliation and ``lsve`` need.
+only where the engine has no ``follow``). The snapshot itself is a plain frozen
+model in :mod:`vminv.rhev.model`, so the pure modules (reconcile, matching,
+lsve formatting) never import the HTTP client.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cached_property
 from typing import Any
-from urllib.parse import urlsplit
 
 from vminv.rhev.client import EngineClient
 from vminv.rhev.discovery import discover
 from vminv.rhev.model import (
     EngineApi,
-    EngineCluster,
-    EngineDataCenter,
     EngineDisk,
-    EngineHost,
-    EngineNetwork,
-    EngineNic,
-    EngineStorageDomain,
-    EngineTemplate,
+    EngineSnapshot,
     EngineVm,
-    EngineVnicProfile,
 )
 from vminv.rhev.paging import read_pages, read_whole
 from vminv.rhev.parse import (
@@ -49,79 +40,6 @@ from vminv.rhev.settings import EngineSettings
 Progress = Callable[[str], None]
 
 PARTS = frozenset({"datacenters", "clusters", "hosts", "networks", "storagedomains", "templates", "vms"})
-
-
-@dataclass(frozen=True)
-class EngineSnapshot:
-    url: str  # the engine origin, https://host:port
-    api: EngineApi
-    read_at: str  # ISO 8601 UTC, when reading finished
-    datacenters: tuple[EngineDataCenter, ...] = ()
-    clusters: tuple[EngineCluster, ...] = ()
-    hosts: tuple[EngineHost, ...] = ()
-    networks: tuple[EngineNetwork, ...] = ()
-    vnic_profiles: tuple[EngineVnicProfile, ...] = ()
-    storage_domains: tuple[EngineStorageDomain, ...] = ()
-    templates: tuple[EngineTemplate, ...] = ()
-    vms: tuple[EngineVm, ...] = ()
-    requests_made: int = 0
-
-    @property
-    def host_name(self) -> str:
-        """The engine's host name as given in the URL (what xCAT stores in ``mgr``)."""
-        return urlsplit(self.url).hostname or self.url
-
-    @cached_property
-    def hosts_by_id(self) -> Mapping[str, EngineHost]:
-        return {h.id: h for h in self.hosts}
-
-    @cached_property
-    def clusters_by_id(self) -> Mapping[str, EngineCluster]:
-        return {c.id: c for c in self.clusters}
-
-    @cached_property
-    def datacenters_by_id(self) -> Mapping[str, EngineDataCenter]:
-        return {d.id: d for d in self.datacenters}
-
-    @cached_property
-    def networks_by_id(self) -> Mapping[str, EngineNetwork]:
-        return {n.id: n for n in self.networks}
-
-    @cached_property
-    def vnic_profiles_by_id(self) -> Mapping[str, EngineVnicProfile]:
-        return {p.id: p for p in self.vnic_profiles}
-
-    @cached_property
-    def storage_domains_by_id(self) -> Mapping[str, EngineStorageDomain]:
-        return {s.id: s for s in self.storage_domains}
-
-    def cluster_of(self, cluster_id: str | None) -> EngineCluster | None:
-        return self.clusters_by_id.get(cluster_id or "")
-
-    def datacenter_of_cluster(self, cluster_id: str | None) -> EngineDataCenter | None:
-        cluster = self.cluster_of(cluster_id)
-        return self.datacenters_by_id.get(cluster.datacenter_id or "") if cluster else None
-
-    def network_of(self, nic: EngineNic) -> EngineNetwork | None:
-        """v3 names the network on the NIC; v4 only through its vNIC profile."""
-        network_id = nic.network_id
-        if network_id is None and nic.vnic_profile_id is not None:
-            profile = self.vnic_profiles_by_id.get(nic.vnic_profile_id)
-            network_id = profile.network_id if profile else None
-        return self.networks_by_id.get(network_id or "")
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "url": self.url,
-            "api": self.api.to_dict(),
-            "read_at": self.read_at,
-            "requests_made": self.requests_made,
-            **{
-                name: [item.to_dict() for item in getattr(self, name)]
-                for name in ("datacenters", "clusters", "hosts", "networks", "vnic_profiles",
-                             "storage_domains", "templates", "vms")
-            },
-        }
 
 
 def _merge_disks(attachments: Iterable[EngineDisk], disks: Mapping[str, EngineDisk]) -> tuple[EngineDisk, ...]:

@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from vminv.rhev.attributes import engine_attributes
+from vminv.rhev.model import EngineSnapshot
 from vminv.rhev.reconcile import Finding, reconcile, summarize
 from vminv.rhev.settings import EngineSettings
-from vminv.rhev.snapshot import EngineSnapshot, read_engine
+from vminv.rhev.snapshot import read_engine
 
 Progress = Callable[[str], None]
 

@@ -7,6 +7,9 @@ everything, so only the source can tell who imports whom.
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
+import types
 from pathlib import Path
 
 import pytest
@@ -112,3 +115,44 @@ def test_the_installed_names_map_to_the_folders() -> None:
     assert Path(vminv.scanner.__file__).parent == ROOT / "scanner"
     assert Path(vminv.inventory.__file__).parent == ROOT / "inventory"
     assert Path(vminv.rhev.__file__).parent == ROOT / "rhev"
+
+
+# Pure modules: values in, values out. Importing one must not load a network,
+# libvirt or ssh library, not even through a package ``__init__``.
+PURE_MODULES = (
+    "vminv.scanner.model",
+    "vminv.scanner.domainxml",
+    "vminv.scanner.noderange",
+    "vminv.scanner.units",
+    "vminv.scanner.table",
+    "vminv.inventory.plan",
+    "vminv.inventory.stanza",
+    "vminv.inventory.xcat",
+    "vminv.inventory.records",
+    "vminv.rhev.model",
+    "vminv.rhev.parse",
+    "vminv.rhev.matching",
+    "vminv.rhev.reconcile",
+    "vminv.rhev.attributes",
+    "vminv.rhev.settings",
+)
+IO_LIBRARIES = ("requests", "urllib3", "libvirt", "paramiko")
+
+
+@pytest.mark.parametrize("module", PURE_MODULES)
+def test_pure_modules_load_no_io_library(module: str) -> None:
+    probe = (
+        f"import sys, {module}\n"
+        f"print(' '.join(m for m in {IO_LIBRARIES!r} if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == [], f"importing {module} loads {done.stdout.strip()}"
+
+
+def test_lazy_package_exports_resolve() -> None:
+    import vminv.rhev
+
+    for name in vminv.rhev.__all__:
+        assert not isinstance(getattr(vminv.rhev, name), types.ModuleType), f"vminv.rhev.{name} is a module"
+    with pytest.raises(AttributeError):
+        vminv.rhev.no_such_name  # noqa: B018

@@ -12,9 +12,9 @@ from tests.rhev.conftest import settings_for
 from vminv.cli.common import render_table
 from vminv.rhev.attributes import engine_attributes
 from vminv.rhev.matching import match_hosts
-from vminv.rhev.model import EngineApi, EngineDisk, EngineHost, EngineNic, EngineVm
+from vminv.rhev.model import EngineApi, EngineDisk, EngineHost, EngineNic, EngineSnapshot, EngineVm
 from vminv.rhev.reconcile import KINDS, Finding, reconcile, summarize
-from vminv.rhev.snapshot import EngineSnapshot, read_engine
+from vminv.rhev.snapshot import read_engine
 from vminv.scanner.model import Disk, GuestRecord, HostFacts, HostResult, Nic, ScanResult
 
 API = EngineApi(version=4, base_path="/ovirt-engine/api", product_name="oVirt Engine", vendor="ovirt.org",
