@@ -14,7 +14,7 @@ from lxml import etree
 
 from vminv.errors import DomainXMLError
 from vminv.scanner.model import Disk, Graphics, GuestRecord, Nic
-from vminv.scanner.units import to_kib
+from vminv.scanner.units import COUNT_MAX, DOMAIN_ID_MAX, MEMORY_KIB_MAX, PORT_MAX, bounded_int, shown_value, to_kib
 from vminv.scanner.xmlparse import XMLSyntaxProblem, parse_xml
 
 OVIRT_VM_NS = "http://ovirt.org/vm/1.0"
@@ -61,13 +61,14 @@ def _canonical_uuid(text: str) -> str:
     return f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
 
 
-def _int(value: str | None, what: str) -> int | None:
+def _int(value: str | None, what: str, maximum: int = COUNT_MAX, minimum: int = 0) -> int | None:
+    """An integer field within the range libvirt's C type for it allows."""
     if value is None or value == "":
         return None
     try:
-        return int(value)
-    except ValueError:
-        raise DomainXMLError(f"{what} is not an integer: {value!r}") from None
+        return bounded_int(value, what, maximum, minimum)
+    except ValueError as exc:
+        raise DomainXMLError(str(exc)) from None
 
 
 def _nic_source(kind: str, source: etree._Element | None) -> str | None:
@@ -168,6 +169,8 @@ def _graphic(graphics: etree._Element) -> Graphics:
         port_number = int(port) if port is not None else None
     except ValueError:
         port_number = None
+    if port_number is not None and port_number > PORT_MAX:
+        raise DomainXMLError(f"<graphics port> {shown_value(str(port))} is out of range (-1 to {PORT_MAX})")
     if port_number is not None and port_number < 0:
         port_number = None  # autoport, not running
     return Graphics(type=graphics.get("type") or "unknown", port=port_number)
@@ -252,7 +255,7 @@ def parse_domain(
     uuid = _text(parts.get("uuid"))
     if uuid is None:
         raise DomainXMLError("domain has no <uuid>")
-    domain_id = _int(root.get("id"), "domain id")
+    domain_id = _int(root.get("id"), "domain id", DOMAIN_ID_MAX, -DOMAIN_ID_MAX - 1)
     if domain_id is not None and domain_id < 0:
         domain_id = None
 
@@ -269,6 +272,8 @@ def parse_domain(
                 raise DomainXMLError(f"<cell memory> {exc}") from None
         if not cells:
             raise DomainXMLError("domain has no <memory>")
+        if total > MEMORY_KIB_MAX:
+            raise DomainXMLError(f"<cell memory> adds up to {total} KiB, more than libvirt holds ({MEMORY_KIB_MAX})")
         memory_kib = total
     current_memory_kib = _memory_kib(parts.get("currentMemory"), "currentMemory") or memory_kib
 

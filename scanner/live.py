@@ -92,7 +92,14 @@ def _list_domains_with_state(conn: libvirt.virConnect) -> list[tuple[libvirt.vir
     return [(dom, None) for dom in conn.listAllDomains(0)]
 
 
-def _facts(pool: ThreadPoolExecutor, conn: libvirt.virConnect) -> Callable[[], HostFacts]:
+FACTS_PROBLEM = "host facts"  # the DomainProblem.domain of a problem with the host's facts
+
+
+def facts_problems(problems: tuple[str, ...]) -> list[DomainProblem]:
+    return [DomainProblem(FACTS_PROBLEM, message) for message in problems]
+
+
+def _facts(pool: ThreadPoolExecutor, conn: libvirt.virConnect) -> Callable[[], tuple[HostFacts, tuple[str, ...]]]:
     """Start every fact call in the pool at once; return a function that joins them."""
     futures: dict[str, Future[object]] = {
         "caps": pool.submit(_quiet, conn.getCapabilities),
@@ -103,7 +110,7 @@ def _facts(pool: ThreadPoolExecutor, conn: libvirt.virConnect) -> Callable[[], H
         "libversion": pool.submit(_quiet, conn.getLibVersion),
     }
 
-    def join() -> HostFacts:
+    def join() -> tuple[HostFacts, tuple[str, ...]]:
         got = {key: future.result() for key, future in futures.items()}
         info = got["info"] if isinstance(got["info"], list) else None
         return host_facts(
@@ -185,7 +192,8 @@ def scan_libvirt_host(
                     continue
                 if keep_xml:
                     kept.append((guests[-1].uuid, xml))
-            facts = join_facts()
+            facts, fact_problems = join_facts()
+            problems.extend(facts_problems(fact_problems))
         return HostScan(tuple(guests), facts, tuple(problems), tuple(kept))
     except libvirt.libvirtError as exc:
         raise scan_error(str(exc), elapsed_s=time.monotonic() - started, deadline_s=deadline_s) from None

@@ -16,12 +16,15 @@ from pathlib import Path
 
 from vminv import __version__
 from vminv.errors import DomainXMLError, ReplayError
-from vminv.scanner.domainxml import parse_domain
+from vminv.scanner.domainxml import DOMAIN_STATES, parse_domain
+from vminv.scanner.hostfacts import checked_facts
 from vminv.scanner.model import DomainProblem, GuestRecord, HostFacts, HostResult, ScanResult
 from vminv.scanner.noderange import natural_sorted
 from vminv.scanner.scan import sort_guests, utc_now
+from vminv.scanner.units import shown_value
 
 HOST_FILE = "host.json"
+STATE_NAMES = frozenset(DOMAIN_STATES.values())
 _MAX_XML_BYTES = 10 * 1024 * 1024  # a domain XML is KiBs; refuse absurd files unread
 
 
@@ -32,17 +35,45 @@ def replay_hosts(directory: Path) -> list[str]:
     return natural_sorted(p.name for p in directory.iterdir() if p.is_dir() and not p.name.startswith("."))
 
 
-def _host_meta(folder: Path) -> tuple[str | None, HostFacts | None, dict[str, str]]:
+def _host_meta(folder: Path) -> tuple[str | None, HostFacts | None, dict[str, str], list[str]]:
+    """The stored URI, facts and states of a replayed host, and what was wrong with them.
+
+    A ``host.json`` is validated exactly like a live host's answers: facts
+    through :func:`checked_facts`, states against libvirt's state names. A
+    value of the wrong type is left out and named; the rest is used.
+    """
     path = folder / HOST_FILE
     if not path.exists():
-        return None, None, {}
+        return None, None, {}, []
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        facts = HostFacts.from_dict(data["facts"]) if data.get("facts") else None
-        states = {str(k).lower(): str(v) for k, v in (data.get("states") or {}).items()}
-        return data.get("uri"), facts, states
-    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+    except (OSError, ValueError) as exc:
         raise DomainXMLError(f"{path.name} is unreadable: {exc}") from None
+    if not isinstance(data, dict):
+        raise DomainXMLError(f"{path.name} is not a JSON object")
+    problems: list[str] = []
+    uri = data.get("uri")
+    if uri is not None and not isinstance(uri, str):
+        problems.append(f"uri is not a text ({type(uri).__name__}); left out")
+        uri = None
+    facts: HostFacts | None = None
+    raw_facts = data.get("facts")
+    if isinstance(raw_facts, dict):
+        facts, fact_problems = checked_facts(raw_facts)
+        problems.extend(fact_problems)
+    elif raw_facts is not None:
+        problems.append(f"facts is not an object ({type(raw_facts).__name__}); left out")
+    states: dict[str, str] = {}
+    raw_states = data.get("states")
+    if isinstance(raw_states, dict):
+        for key, value in raw_states.items():
+            if isinstance(value, str) and value in STATE_NAMES:
+                states[key.lower()] = value
+            else:
+                problems.append(f"state of {shown_value(key)} is not a libvirt state ({shown_value(str(value))}); left out")
+    elif raw_states is not None:
+        problems.append(f"states is not an object ({type(raw_states).__name__}); left out")
+    return uri, facts, states, problems
 
 
 def _replay_host(
@@ -59,7 +90,8 @@ def _replay_host(
         ), []
     problems: list[DomainProblem] = []
     try:
-        stored_uri, facts, states = _host_meta(folder)
+        stored_uri, facts, states, meta_problems = _host_meta(folder)
+        problems.extend(DomainProblem(HOST_FILE, message) for message in meta_problems)
     except DomainXMLError as exc:
         stored_uri, facts, states = None, None, {}
         problems.append(DomainProblem(HOST_FILE, str(exc)))

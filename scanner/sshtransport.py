@@ -23,9 +23,10 @@ import paramiko
 
 from vminv.errors import AuthError, DomainXMLError, HostKeyError, ScanTimeoutError, UnreachableError, UsageError
 from vminv.scanner.domainxml import parse_domain
-from vminv.scanner.hostfacts import host_facts
-from vminv.scanner.live import HostScan, scan_error
+from vminv.scanner.hostfacts import host_facts, parse_count
+from vminv.scanner.live import HostScan, facts_problems, scan_error
 from vminv.scanner.model import DomainProblem, GuestRecord
+from vminv.scanner.units import COUNT_MAX, MEMORY_KIB_MAX
 from vminv.scanner.uri import UriParts, split_uri
 
 if TYPE_CHECKING:
@@ -83,12 +84,9 @@ def _field(text: str, label: str) -> str | None:
     return None
 
 
-def _int_field(text: str, label: str) -> int | None:
+def _int_field(text: str, label: str, problems: list[str], maximum: int = COUNT_MAX) -> int | None:
     value = _field(text, label)
-    try:
-        return int(value.split()[0]) if value else None
-    except ValueError:
-        return None
+    return parse_count(value.split()[0], f"nodeinfo {label!r}", problems, maximum) if value else None
 
 
 def parse_session(host: str, output: str, marker: str, keep_xml: bool = False) -> HostScan:
@@ -121,20 +119,23 @@ def parse_session(host: str, output: str, marker: str, keep_xml: bool = False) -
     hostname = lines[0].strip() if lines and ":" not in lines[0] else None
     hypervisor = (_field(facts_text, "Running hypervisor") or "").split()
     library = (_field(facts_text, "Using library") or "").split()
-    memory = _int_field(nodeinfo, "Memory size")
-    facts = host_facts(
+    found: list[str] = []
+    memory = _int_field(nodeinfo, "Memory size", found, MEMORY_KIB_MAX)  # virsh prints KiB
+    facts, fact_problems = host_facts(
         caps or None,
         hostname=hostname,
         hypervisor_type=hypervisor[0] if hypervisor else None,
         hypervisor_version=hypervisor[1] if len(hypervisor) > 1 else None,
         libvirt_version=library[-1] if library else None,
         cpu_model=_field(nodeinfo, "CPU model"),
-        cpus=_int_field(nodeinfo, "CPU(s)"),
+        cpus=_int_field(nodeinfo, "CPU(s)", found),
         memory_kib=memory,
-        sockets=_int_field(nodeinfo, "CPU socket(s)"),
-        cores=_int_field(nodeinfo, "Core(s) per socket"),
-        threads=_int_field(nodeinfo, "Thread(s) per core"),
+        sockets=_int_field(nodeinfo, "CPU socket(s)", found),
+        cores=_int_field(nodeinfo, "Core(s) per socket", found),
+        threads=_int_field(nodeinfo, "Thread(s) per core", found),
+        problems=tuple(found),
     )
+    problems.extend(facts_problems(fact_problems))
     return HostScan(tuple(guests), facts, tuple(problems), tuple(kept))
 
 

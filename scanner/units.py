@@ -1,4 +1,11 @@
-"""libvirt memory units (``<memory unit=...>``) converted to KiB."""
+"""libvirt memory units (``<memory unit=...>``) converted to KiB, and the ranges libvirt's
+integers can take.
+
+Every integer the scanner accepts from a host (domain XML, capabilities, node
+info, a replay's ``host.json``) is bounded here, by what libvirt itself can
+hold: a value beyond that did not come from libvirt, and unbounded it would
+overflow SQLite's 64-bit INTEGER when the scan is recorded.
+"""
 
 from __future__ import annotations
 
@@ -34,6 +41,42 @@ _BYTES_PER_UNIT: dict[str, int] = {
 
 
 _WHOLE_NUMBER = re.compile(r"\+?[0-9]+", re.ASCII)
+_SIGNED_NUMBER = re.compile(r"[-+]?[0-9]+", re.ASCII)
+
+# libvirt keeps counts (vCPUs, sockets, cores, threads, CPUs) in C ``unsigned int``,
+# domain ids in ``int``, and memory as at most LLONG_MAX bytes (virMemoryMaxValue),
+# i.e. 2**53 KiB once rounded up to whole KiB.
+COUNT_MAX = 2**32 - 1
+DOMAIN_ID_MAX = 2**31 - 1
+MEMORY_KIB_MAX = 2**53
+PORT_MAX = 65535
+# More digits than any bounded value has: refused before int() spends time on them.
+_MAX_DIGITS = 24
+
+
+def shown_value(text: str) -> str:
+    """``text`` quoted for a one-line message, cut short when long."""
+    return repr(text if len(text) <= 40 else text[:37] + "...")
+
+
+def bounded_int(value: str | int, what: str, maximum: int, minimum: int = 0) -> int:
+    """A whole number from ``value`` (ASCII digits, as libvirt writes them) within bounds.
+
+    Raises ValueError naming ``what`` and the allowed range.
+    """
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise ValueError(f"{what} is not an integer: {type(value).__name__}")
+    if isinstance(value, str):
+        text = value.strip()
+        # int() alone would take "1_000" or non-ASCII digits; libvirt writes neither.
+        if not _SIGNED_NUMBER.fullmatch(text):
+            raise ValueError(f"{what} is not an integer: {shown_value(text)}")
+        if len(text.lstrip("+-").lstrip("0")) > _MAX_DIGITS:
+            raise ValueError(f"{what} {shown_value(text)} is out of range ({minimum} to {maximum})")
+        value = int(text)
+    if not minimum <= value <= maximum:
+        raise ValueError(f"{what} {shown_value(str(value))} is out of range ({minimum} to {maximum})")
+    return value
 
 
 def _unit_key(unit: str) -> str:
@@ -52,7 +95,9 @@ def to_kib(value: str | int, unit: str | None) -> int:
     if not _WHOLE_NUMBER.fullmatch(text):
         # int() alone would take "1_000", "-5" or non-ASCII digits; libvirt takes
         # none of those, so neither do we.
-        raise ValueError(f"size {text!r} is not a whole number")
+        raise ValueError(f"size {shown_value(text)} is not a whole number")
+    if len(text.lstrip("+").lstrip("0")) > _MAX_DIGITS:
+        raise ValueError(f"size {shown_value(text)} is out of range (at most {MEMORY_KIB_MAX} KiB)")
     amount = int(text)
     key = _unit_key(unit) if unit else "kib"
     try:
@@ -60,7 +105,10 @@ def to_kib(value: str | int, unit: str | None) -> int:
     except KeyError:
         raise ValueError(f"unknown memory unit {unit!r}") from None
     total_bytes = amount * factor
-    return -(-total_bytes // 1024)  # ceiling: libvirt rounds up to whole KiB too
+    kib = -(-total_bytes // 1024)  # ceiling: libvirt rounds up to whole KiB too
+    if kib > MEMORY_KIB_MAX:
+        raise ValueError(f"size {shown_value(text)} {unit or 'KiB'} is out of range (at most {MEMORY_KIB_MAX} KiB)")
+    return kib
 
 
 def kib_to_mib_text(kib: int) -> str:
