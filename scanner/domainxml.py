@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import string
 from collections.abc import Iterable
+from typing import NamedTuple
 
 from lxml import etree
 
@@ -131,7 +132,7 @@ def _first_children(element: etree._Element, tags: frozenset[str]) -> dict[str, 
 
 
 _NIC_PARTS = frozenset({"mac", "source", "model", "target"})
-_DISK_PARTS = frozenset({"source", "target", "driver", "readonly"})
+_DISK_PARTS = frozenset({"source", "target", "driver", "readonly", "shareable"})
 
 
 def _nic(iface: etree._Element) -> Nic:
@@ -160,7 +161,27 @@ def _disk(disk: etree._Element) -> Disk:
         bus=target.get("bus") if target is not None else None,
         format=driver.get("type") if driver is not None else None,
         readonly="readonly" in parts,
+        shareable="shareable" in parts,
     )
+
+
+def _listen(graphics: etree._Element) -> str | None:
+    """Where a VNC/SPICE display listens, as the XML says; None for the host's default.
+
+    libvirt mirrors the first ``<listen type='address'>`` into the ``listen``
+    attribute; ``type='network'`` resolves to that network's address (beyond
+    loopback, so it is named), ``socket`` is a local UNIX socket.
+    """
+    element = next(graphics.iterchildren("listen"), None)
+    if element is not None:
+        kind = element.get("type") or "address"
+        if kind == "network":
+            return element.get("address") or f"network:{element.get('network') or ''}"
+        if kind in ("socket", "none"):
+            return kind
+        if element.get("address"):
+            return element.get("address")
+    return graphics.get("listen") or None
 
 
 def _graphic(graphics: etree._Element) -> Graphics:
@@ -173,28 +194,50 @@ def _graphic(graphics: etree._Element) -> Graphics:
         raise DomainXMLError(f"<graphics port> {shown_value(str(port))} is out of range (-1 to {PORT_MAX})")
     if port_number is not None and port_number < 0:
         port_number = None  # autoport, not running
-    return Graphics(type=graphics.get("type") or "unknown", port=port_number)
+    return Graphics(
+        type=graphics.get("type") or "unknown",
+        port=port_number,
+        listen=_listen(graphics),
+        # Only whether one is set: the value itself is never read into a record.
+        password_set=graphics.get("passwd") is not None or graphics.get("passwdValidTo") is not None,
+    )
 
 
-def _devices(
-    devices: etree._Element | None,
-) -> tuple[tuple[Nic, ...], tuple[Disk, ...], tuple[Graphics, ...]]:
-    """NICs, disks and graphics of ``<devices>``, each in document order."""
+GUEST_AGENT_CHANNEL = "org.qemu.guest_agent.0"
+
+
+def _is_guest_agent(channel: etree._Element) -> bool:
+    target = next(channel.iterchildren("target"), None)
+    return target is not None and target.get("name") == GUEST_AGENT_CHANNEL
+
+
+class _Devices(NamedTuple):
+    nics: tuple[Nic, ...]
+    disks: tuple[Disk, ...]
+    graphics: tuple[Graphics, ...]
+    guest_agent: bool
+
+
+def _devices(devices: etree._Element | None) -> _Devices:
+    """NICs, disks and graphics of ``<devices>``, each in document order, and whether a guest agent channel is there."""
     if devices is None:
-        return (), (), ()
+        return _Devices((), (), (), False)
     nics: list[Nic] = []
     disks: list[Disk] = []
     graphics: list[Graphics] = []
+    guest_agent = False
     # Filtering by tag in C skips the many controllers without making proxies for them.
-    for device in devices.iterchildren("interface", "disk", "graphics"):
+    for device in devices.iterchildren("interface", "disk", "graphics", "channel"):
         tag = device.tag
         if tag == "disk":
             disks.append(_disk(device))
         elif tag == "interface":
             nics.append(_nic(device))
-        else:
+        elif tag == "graphics":
             graphics.append(_graphic(device))
-    return tuple(nics), tuple(disks), tuple(graphics)
+        elif not guest_agent:
+            guest_agent = _is_guest_agent(device)
+    return _Devices(tuple(nics), tuple(disks), tuple(graphics), guest_agent)
 
 
 def _ovirt_metadata(metadata: etree._Element | None) -> dict[str, str] | None:
@@ -298,7 +341,7 @@ def parse_domain(
 
     if state is None:
         state = "running" if domain_id is not None else "shutoff"
-    nics, disks, graphics = _devices(parts.get("devices"))
+    devices = _devices(parts.get("devices"))
 
     return GuestRecord(
         hypervisor=hypervisor,
@@ -318,12 +361,13 @@ def parse_domain(
         cpu_dies=cpu_dies,
         cpu_cores=topo("cores"),
         cpu_threads=topo("threads"),
-        nics=nics,
-        disks=disks,
-        graphics=graphics,
+        nics=devices.nics,
+        disks=devices.disks,
+        graphics=devices.graphics,
         title=_text(parts.get("title")),
         description=_text(parts.get("description")),
         ovirt=_ovirt_metadata(parts.get("metadata")),
+        guest_agent=devices.guest_agent,
     )
 
 

@@ -32,12 +32,22 @@ class Disk:
     bus: str | None
     format: str | None  # driver type: qcow2, raw, ...
     readonly: bool
+    # <shareable/>: the guest declares the disk may be written by other guests
+    # at once (cluster file systems); defaults keep records stored before it readable.
+    shareable: bool = False
 
 
 @dataclass(frozen=True)
 class Graphics:
     type: str  # vnc, spice, ...
     port: int | None  # None when not running or autoport not yet assigned (-1)
+    # Where it listens: an address, "network:NAME", "socket", "none"; None when
+    # the XML names nothing and the host's qemu.conf default applies (loopback
+    # unless changed there).
+    listen: str | None = None
+    # Whether the XML shows a password (passwd, or passwdValidTo, which a
+    # read-only connection still sees). Only this flag is kept, never the value.
+    password_set: bool = False
 
 
 @dataclass(frozen=True)
@@ -67,6 +77,9 @@ class GuestRecord:
     # oVirt / VDSM metadata (namespace http://ovirt.org/vm/1.0): leaf element
     # local names to their text, e.g. {"clusterVersion": "4.3"}; None when absent.
     ovirt: Mapping[str, str] | None = field(default=None, hash=False, compare=True)
+    # A virtio channel named org.qemu.guest_agent.0; None in records stored
+    # before this field existed (unknown, not absent).
+    guest_agent: bool | None = None
 
     @property
     def memory_mib(self) -> float:

@@ -482,3 +482,78 @@ def test_missing_dies_defaults_to_one_like_libvirt_prints_it():
     assert (record.cpu_sockets, record.cpu_dies, record.cpu_cores, record.cpu_threads) == (2, 1, 2, 1)
     no_topology = parse_domain(domain_xml("<memory>1024</memory><cpu mode='host-model'/>"), "h")
     assert no_topology.cpu_dies is None
+
+
+# --------------------------------------------------------------------------------------------
+# Fields the health findings need: shareable disks, console exposure, guest agent
+
+
+def test_shareable_and_readonly_disks_are_flagged():
+    record = parse_domain(
+        with_devices(
+            "<disk type='block' device='disk'><source dev='/dev/sdb'/><target dev='vdb'/><shareable/></disk>"
+            "<disk type='file' device='disk'><source file='/a.img'/><target dev='vdc'/><readonly/></disk>"
+            "<disk type='file' device='disk'><source file='/b.img'/><target dev='vdd'/></disk>"
+        ),
+        "h",
+    )
+    assert [(d.shareable, d.readonly) for d in record.disks] == [(True, False), (False, True), (False, False)]
+
+
+GRAPHICS = [
+    ("<graphics type='vnc' port='-1'/>", None),
+    ("<graphics type='vnc' listen='0.0.0.0'/>", "0.0.0.0"),
+    ("<graphics type='vnc' listen='0.0.0.0'><listen type='address' address='0.0.0.0'/></graphics>", "0.0.0.0"),
+    ("<graphics type='spice'><listen type='address'/></graphics>", None),
+    ("<graphics type='spice'><listen type='address' address='::1'/></graphics>", "::1"),
+    ("<graphics type='vnc'><listen type='network' network='default'/></graphics>", "network:default"),
+    ("<graphics type='vnc'><listen type='network' network='default' address='192.168.122.1'/></graphics>",
+     "192.168.122.1"),
+    ("<graphics type='vnc'><listen type='socket' socket='/run/x.sock'/></graphics>", "socket"),
+    ("<graphics type='spice'><listen type='none'/></graphics>", "none"),
+]
+
+
+@pytest.mark.parametrize("xml,listen", GRAPHICS, ids=[str(g[1]) + str(i) for i, g in enumerate(GRAPHICS)])
+def test_graphics_listen_address(xml, listen):
+    (graphics,) = parse_domain(with_devices(xml), "h").graphics
+    assert graphics.listen == listen
+
+
+def test_graphics_password_is_a_flag_and_its_value_is_kept_nowhere():
+    record = parse_domain(
+        with_devices(
+            "<graphics type='vnc' listen='0.0.0.0' passwd='s3cr3t-value'/>"
+            "<graphics type='spice' listen='0.0.0.0' passwdValidTo='1970-01-01T00:00:01'/>"
+            "<graphics type='vnc' listen='0.0.0.0'/>"
+        ),
+        "h",
+    )
+    assert [g.password_set for g in record.graphics] == [True, True, False]
+    assert "s3cr3t-value" not in json.dumps(record.to_dict())
+    assert "s3cr3t-value" not in repr(record)
+
+
+def test_guest_agent_channel_is_found_by_its_target_name():
+    agent = (
+        "<channel type='unix'><source mode='bind'/>"
+        "<target type='virtio' name='org.qemu.guest_agent.0'/></channel>"
+    )
+    other = "<channel type='spicevmc'><target type='virtio' name='com.redhat.spice.0'/></channel>"
+    assert parse_domain(with_devices(other + agent), "h").guest_agent is True
+    assert parse_domain(with_devices(other), "h").guest_agent is False
+    assert parse_domain(domain_xml("<memory>1024</memory>"), "h").guest_agent is False
+
+
+def test_records_stored_before_the_new_fields_still_load():
+    record = parse_file("kvm-running-web01.xml")
+    old = record.to_dict()
+    del old["guest_agent"]
+    for disk in old["disks"]:
+        del disk["shareable"]
+    for graphics in old["graphics"]:
+        del graphics["listen"], graphics["password_set"]
+    loaded = GuestRecord.from_dict(old)
+    assert loaded.guest_agent is None
+    assert [d.shareable for d in loaded.disks] == [False] * len(record.disks)
+    assert loaded.graphics[0].listen is None
