@@ -13,6 +13,29 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, Mapping):  # ovirt metadata may come as any Mapping
+        return dict(value)
+    raise TypeError(f"cannot serialise {type(value).__name__} in a record")
+
+
+def record_json_bytes(record: object) -> bytes:
+    """A record (any of the dataclasses here) as compact JSON, fields in declaration order.
+
+    orjson serialises frozen dataclasses natively, an order of magnitude
+    faster than ``dataclasses.asdict`` followed by ``json.dumps``; at 20,000
+    guests per scan those two were more than half of an ``rscan --replay``.
+    """
+    return orjson.dumps(record, default=_json_default)
+
+
+def _plain_dict(record: object) -> dict[str, Any]:
+    data: dict[str, Any] = orjson.loads(record_json_bytes(record))
+    return data
+
 
 @dataclass(frozen=True)
 class Nic:
@@ -86,9 +109,7 @@ class GuestRecord:
         return self.memory_kib / 1024
 
     def to_dict(self) -> dict[str, Any]:
-        data = dataclasses.asdict(self)
-        data["ovirt"] = dict(self.ovirt) if self.ovirt is not None else None
-        return data
+        return _plain_dict(self)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> GuestRecord:
@@ -115,7 +136,7 @@ class HostFacts:
     memory_kib: int | None
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        return _plain_dict(self)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> HostFacts:
@@ -131,7 +152,7 @@ class DomainProblem:
     message: str
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        return _plain_dict(self)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,127 @@
+"""``rscan --replay`` end to end: 20,000 guests, JSON out, recorded in a new inventory.
+
+    .venv/bin/python bench/bench_replay.py [--hosts 20] [--guests 1000] [--runs 5] [--profile]
+
+Builds a replay folder of ``--hosts`` x ``--guests`` domain XML files (the
+fixtures under fixtures/domains, real ``virsh dumpxml`` shapes, each copy with
+its own name and UUID), then times the real command line,
+
+    rscan kvmhost[01-20] --replay DIR --format json --db NEW.db > /dev/null
+
+pinned to one CPU (taskset), each run into a fresh database. It reports the
+median guests/s over ``--runs`` runs, wall and CPU time (the child's user+sys:
+on a shared machine the wall figure also counts time other processes held the
+core). ``--profile`` runs the same work once in-process under cProfile and
+prints where the time goes. Target: at least 10,000 guests/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TARGET_GUESTS_PER_S = 10_000
+
+_NAME = re.compile(rb"<name>[^<]*</name>")
+_UUID = re.compile(rb"<uuid>[^<]*</uuid>")
+
+
+def build_replay(directory: Path, hosts: int, guests: int) -> list[str]:
+    """Write ``hosts`` folders of ``guests`` domain XML files; return the host names."""
+    templates = [p.read_bytes() for p in sorted((ROOT / "fixtures" / "domains").glob("*.xml"))]
+    names = []
+    for h in range(1, hosts + 1):
+        host = f"kvmhost{h:02d}"
+        names.append(host)
+        folder = directory / host
+        folder.mkdir(parents=True)
+        for g in range(guests):
+            name = f"vm{h:02d}x{g:04d}"
+            doc = templates[g % len(templates)]
+            doc = _NAME.sub(f"<name>{name}</name>".encode(), doc, count=1)
+            doc = _UUID.sub(f"<uuid>{uuid.UUID(int=h << 64 | g)}</uuid>".encode(), doc, count=1)
+            (folder / f"{name}.xml").write_bytes(doc)
+    return names
+
+
+def one_run(rscan: Path, directory: Path, noderange: str, db: Path) -> tuple[float, float]:
+    """(wall s, CPU s of the child) for one recorded JSON replay into a new database."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    with open(os.devnull, "wb") as sink:
+        done = subprocess.run(
+            ["taskset", "-c", "0", str(rscan), noderange, "--replay", str(directory), "--format", "json",
+             "--db", str(db)],
+            stdout=sink, stderr=subprocess.PIPE, check=False,
+        )
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode != 0:
+        raise SystemExit(f"rscan failed ({done.returncode}): {done.stderr.decode(errors='replace')[-500:]}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu
+
+
+def profile(directory: Path, noderange: str, db: Path) -> None:
+    import cProfile
+    import pstats
+
+    from click.testing import CliRunner
+
+    from vminv.cli.rscan import cli
+
+    runner = CliRunner()
+    profiler = cProfile.Profile()
+    profiler.enable()
+    runner.invoke(cli, [noderange, "--replay", str(directory), "--format", "json", "--db", str(db)])
+    profiler.disable()
+    pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--hosts", type=int, default=20)
+    parser.add_argument("--guests", type=int, default=1000, help="guests per host")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--profile", action="store_true")
+    args = parser.parse_args()
+
+    rscan = Path(sys.executable).with_name("rscan")
+    work = Path(tempfile.mkdtemp(prefix="vminv-bench-replay-"))
+    try:
+        replay = work / "replay"
+        hosts = build_replay(replay, args.hosts, args.guests)
+        noderange = f"kvmhost[01-{args.hosts:02d}]"
+        total = args.hosts * args.guests
+        if args.profile:
+            sys.path.insert(0, str(ROOT))
+            profile(replay, noderange, work / "profile.db")
+            return 0
+        one_run(rscan, replay, noderange, work / "warmup.db")  # page cache, .pyc files
+        timings = [one_run(rscan, replay, noderange, work / f"run{i}.db") for i in range(args.runs)]
+        wall_rates = [total / wall for wall, _ in timings]
+        cpu_rates = [total / cpu for _, cpu in timings]
+        print(f"{len(hosts)} hosts x {args.guests} guests = {total:,} guests; load average {os.getloadavg()[0]:.2f}")
+        print(f"runs (wall): {', '.join(f'{r:,.0f}' for r in wall_rates)} guests/s")
+        print(f"runs (CPU):  {', '.join(f'{r:,.0f}' for r in cpu_rates)} guests/s")
+        wall_median, cpu_median = statistics.median(wall_rates), statistics.median(cpu_rates)
+        print(f"median of {args.runs}: {wall_median:,.0f} guests/s wall, {cpu_median:,.0f} guests/s CPU "
+              f"(one core); target >= {TARGET_GUESTS_PER_S:,}")
+        return 0 if cpu_median >= TARGET_GUESTS_PER_S else 1
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
