@@ -12,6 +12,12 @@ The rules (xCAT's rscan design, https://github.com/xcat2/xcat-core/wiki):
 * a name in the inventory on host A that is also found on host B: B never
   overwrites A's record;
 * duplicates within one scan are reported whatever the flag, even without one.
+
+With ``follow_moves`` (``vminv run``'s profile key), a known name found on
+another host is no conflict when it is the same domain that migrated: its
+UUID equals the stored one, it is found on one host only, and its old host
+answered the scan without it. It is then *moved*: ``vm.host`` follows it, as
+``vminv move`` would do, and ``-w``/``-u`` update it from its new host.
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ MODES = (None, "w", "u", "n")
 
 class PlannedGuest(NamedTuple):
     guest: GuestRecord
-    action: str  # new | update | skip | conflict
+    action: str  # new | update | move | skip | conflict (move: only vm.host follows the guest)
     reason: str
 
     @property
@@ -130,16 +136,37 @@ def _plan_known_name(copies: list[GuestRecord], db_host: str | None, mode: str |
     return planned
 
 
+@dataclass(frozen=True)
+class FollowMoves:
+    """What following migrations needs to know: the stored UUID of each node."""
+
+    uuids: Mapping[str, str | None]  # node -> vpd.uuid (else the UUID last seen on vm.host)
+
+
+def _followed(guest: GuestRecord, db_host: str | None, follow: FollowMoves | None, answered: set[str],
+              mode: str | None) -> PlannedGuest | None:
+    """The move of a migrated guest, or None when it is not one (see the module's rules)."""
+    if follow is None or not db_host or db_host == guest.hypervisor or db_host not in answered:
+        return None
+    stored = follow.uuids.get(guest.name)
+    if not stored or stored.lower() != guest.uuid.lower():
+        return None  # another domain under the same name: stays a conflict
+    reason = f"node {guest.name} moved from {db_host} (same UUID, {db_host} answered without it); followed"
+    return PlannedGuest(guest, "update" if mode in ("w", "u") else "move", reason)
+
+
 def plan_writes(
     existing: Mapping[str, str | None],
     scan: ScanResult,
     mode: str | None,
+    follow: FollowMoves | None = None,
 ) -> WritePlan:
     """Decide, for each scanned guest, what a write with ``mode`` does to the node tables.
 
     :param existing: the ``vm`` table as ``{node: vm.host}``
     :param scan: the scan; ``scan.hosts`` gives the noderange order
     :param mode: None (record only), ``'w'``, ``'u'`` or ``'n'``
+    :param follow: follow migrations (see the module's rules); None: xCAT's rules only
     :returns: one entry per guest that is written, updated, skipped or in
         conflict; guests a mode-less scan leaves alone have no entry
     """
@@ -158,6 +185,7 @@ def plan_writes(
             copies.append(guest)
 
     updating = mode in ("w", "u")
+    answered = {host.name for host in scan.hosts if host.ok}
     entries: list[PlannedGuest] = []
     for name, copies in by_name.items():
         if len(copies) == 1:
@@ -166,6 +194,10 @@ def plan_writes(
             db_host = existing.get(name)
             if updating and db_host is not None and db_host == guest.hypervisor:
                 entries.append(PlannedGuest(guest, "update", f"node {name} is in the inventory on {db_host}"))
+                continue
+            moved = _followed(guest, db_host, follow, answered, mode) if follow is not None else None
+            if moved is not None:
+                entries.append(moved)
                 continue
         else:
             # One copy per host (the last, should a host list a name twice), in noderange order.

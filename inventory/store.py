@@ -15,7 +15,7 @@ from pathlib import Path
 import sqlite_utils
 
 from vminv.inventory.db import database, write_transaction
-from vminv.inventory.plan import PlannedGuest, check_mode, plan_writes
+from vminv.inventory.plan import FollowMoves, PlannedGuest, check_mode, plan_writes
 from vminv.inventory.report import WriteEntry, WriteReport
 from vminv.inventory.staging import stage_scan, unstage_scan
 from vminv.inventory.track import fingerprints
@@ -52,6 +52,7 @@ def record_scan(
     scan: ScanResult,
     mode: str | None,
     progress: Progress | None = None,
+    follow_moves: bool = False,
 ) -> WriteReport:
     """Record ``scan`` in the database at ``db_path`` (created on first use).
 
@@ -60,14 +61,24 @@ def record_scan(
     also writes the xCAT node tables by the rules of :mod:`inventory.plan`.
 
     :param progress: called with a short stage name as the write goes on
+    :param follow_moves: a guest that migrated (same UUID, its old host
+        answered without it) is moved in the node tables instead of being a
+        conflict (see :mod:`inventory.plan`)
     :raises InventoryError: the database cannot be opened or written
     """
     check_mode(mode)
     with _gc_paused():
-        return _record_scan(db_path, scan, mode, progress or _quiet)
+        return _record_scan(db_path, scan, mode, progress or _quiet, follow_moves)
 
 
-def _record_scan(db_path: Path, scan: ScanResult, mode: str | None, say: Progress) -> WriteReport:
+# The UUID a node is known by: vpd.uuid, else what its vm.host last reported.
+_NODE_UUIDS = (
+    "SELECT vm.node, COALESCE(vpd.uuid, (SELECT g.uuid FROM guests g WHERE g.node = vm.node AND g.host = vm.host))"
+    " FROM vm LEFT JOIN vpd ON vpd.node = vm.node"
+)
+
+
+def _record_scan(db_path: Path, scan: ScanResult, mode: str | None, say: Progress, follow_moves: bool) -> WriteReport:
     # Hashing is much of the CPU time: do it before taking the write lock.
     hashes = fingerprints(scan)
     with database(db_path, create=True) as db, write_transaction(db):
@@ -75,12 +86,15 @@ def _record_scan(db_path: Path, scan: ScanResult, mode: str | None, say: Progres
         scan_id = _insert_scan(db, scan, mode)
         _write_hosts(db, scan, scan_id)
         existing = dict(db.conn.execute("SELECT node, host FROM vm"))
-        plan = plan_writes(existing, scan, mode)
+        follow = FollowMoves(dict(db.conn.execute(_NODE_UUIDS))) if follow_moves else None
+        plan = plan_writes(existing, scan, mode, follow)
         written = {(p.node, p.host) for p in plan.entries if p.action in ("new", "update")}
         stage_scan(db.conn, scan, hashes, written)
         track = record_history(db.conn, scan_id, scan, hashes)
         say("history written")
         updated, unchanged = apply_write_plan(db.conn, plan)
+        # A followed move without -w/-u: only vm.host follows, as `vminv move` does.
+        db.conn.executemany("UPDATE vm SET host = ? WHERE node = ?", [(p.host, p.node) for p in plan.with_action("move")])
         write_domain_xml(db.conn, plan, scan.domain_xml)
         unstage_scan(db.conn)
         say("node tables written")

@@ -1,4 +1,4 @@
-"""The house reads bottom-up: errors and version, scanner, inventory, rhev, cli.
+"""The house reads bottom-up: errors and version, scanner, inventory, rhev, runner, cli.
 
 Checked in the source (AST), not in ``sys.modules``: a test run imports
 everything, so only the source can tell who imports whom.
@@ -22,6 +22,7 @@ PACKAGES = {
     "vminv.scanner": ROOT / "scanner",
     "vminv.inventory": ROOT / "inventory",
     "vminv.rhev": ROOT / "rhev",
+    "vminv.runner": ROOT / "vminv" / "runner",
     "vminv.cli": ROOT / "vminv" / "cli",
 }
 
@@ -31,7 +32,8 @@ ALLOWED = {
     "vminv.scanner": {"vminv", "vminv.errors"},
     "vminv.inventory": {"vminv", "vminv.errors", "vminv.scanner"},
     "vminv.rhev": {"vminv", "vminv.errors", "vminv.scanner", "vminv.inventory"},
-    "vminv.cli": {"vminv", "vminv.errors", "vminv.scanner", "vminv.inventory", "vminv.rhev"},
+    "vminv.runner": {"vminv", "vminv.errors", "vminv.scanner", "vminv.inventory", "vminv.rhev"},
+    "vminv.cli": {"vminv", "vminv.errors", "vminv.scanner", "vminv.inventory", "vminv.rhev", "vminv.runner"},
 }
 
 # UI libraries belong to the CLI alone.
@@ -63,7 +65,7 @@ def _layer_of(name: str) -> str | None:
     """The project layer an imported dotted name belongs to, or None if foreign."""
     if name == "vminv" or name.startswith("vminv._") or name == "vminv.errors":
         return "vminv" if name != "vminv.errors" else "vminv.errors"
-    for layer in ("vminv.cli", "vminv.scanner", "vminv.inventory", "vminv.rhev"):
+    for layer in ("vminv.cli", "vminv.runner", "vminv.scanner", "vminv.inventory", "vminv.rhev"):
         if name == layer or name.startswith(layer + "."):
             return layer
     return "vminv" if name.startswith("vminv") else None
@@ -79,7 +81,7 @@ def test_each_layer_imports_only_the_layers_below_it(package: str) -> None:
             assert layer in ALLOWED[package], f"{module.relative_to(ROOT)} imports {name}"
 
 
-@pytest.mark.parametrize("package", ["vminv.scanner", "vminv.inventory", "vminv.rhev", "vminv"])
+@pytest.mark.parametrize("package", ["vminv.scanner", "vminv.inventory", "vminv.rhev", "vminv.runner", "vminv"])
 def test_libraries_import_no_ui_library(package: str) -> None:
     for module in _modules(package):
         for name in _imports(module):
@@ -101,7 +103,7 @@ def test_tests_and_benchmarks_use_the_installed_names_too() -> None:
 
 
 def test_only_the_scanner_talks_to_libvirt() -> None:
-    for package in ("vminv", "vminv.inventory", "vminv.rhev", "vminv.cli"):
+    for package in ("vminv", "vminv.inventory", "vminv.rhev", "vminv.runner", "vminv.cli"):
         for module in _modules(package):
             for name in _imports(module):
                 assert name.split(".")[0] != "libvirt", f"{module.relative_to(ROOT)} imports {name}"
