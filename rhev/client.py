@@ -5,6 +5,12 @@ timeout, carries the ``Version`` header and the credentials, and is counted
 (``requests_made``). Connection resets and 502/503/504 are retried with
 exponential backoff; everything else that goes wrong becomes one
 :class:`vminv.errors.RhevError` with a one-line message.
+
+Credentials (Basic, the bearer token, the session cookie) go only to the
+origin of the URL the user gave: :meth:`EngineClient._send`, through which
+every request passes, refuses any other scheme, host or port, and redirects
+are never followed automatically (one to another origin is an error, one
+within the origin is followed by hand for GETs).
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from lxml import etree
 from vminv.rhev.errors import (
     RhevAuthError,
     RhevConnectionError,
+    RhevForeignOriginError,
     RhevHTTPError,
     RhevProtocolError,
     RhevTimeoutError,
@@ -35,7 +42,34 @@ Progress = Callable[[str], None]
 SSO_TOKEN_PATH = "/ovirt-engine/sso/oauth/token"
 SSO_LOGOUT_PATH = "/ovirt-engine/services/sso-logout"
 RETRY_STATUSES = frozenset({502, 503, 504})
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+MAX_REDIRECTS = 5
 USER_AGENT = "vminv-rhev/1"
+DEFAULT_PORTS = {"https": 443, "http": 80}
+FOREIGN_HINT = ("vminv sends the login only to the engine URL you gave; "
+                "if the engine really lives there, give that URL with --rhevm")
+
+Origin = tuple[str, str, int | None]
+
+
+def origin_of(url: str) -> Origin | None:
+    """(scheme, host, port) with the defaults filled in; None when the URL has no usable origin."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    if not parts.hostname or parts.username is not None or parts.password is not None:
+        # user@host: a URL carrying userinfo is never treated as the engine's.
+        return None
+    return scheme, parts.hostname.lower(), port if port is not None else DEFAULT_PORTS.get(scheme)
+
+
+def _shown_origin(url: str) -> str:
+    """A foreign URL for a message: its origin only (the path is engine data, and may be long)."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme or parts.netloc else url[:80]
 
 
 def _short(url: str) -> str:
@@ -59,6 +93,7 @@ class EngineClient:
         self._session.headers.update({"Accept": "application/xml", "User-Agent": USER_AGENT})
         self._token: str | None = None
         self._basic = False
+        self._origin = origin_of(settings.origin)
         if settings.insecure:
             self._verify: bool | str = False
         elif settings.ca_file is not None:
@@ -169,10 +204,19 @@ class EngineClient:
 
     def get(self, url: str, params: Mapping[str, str] | None = None, what: str | None = None,
             version: int | None = None, allow: tuple[int, ...] = ()) -> requests.Response:
-        """GET with the API headers; statuses in ``allow`` are returned, not raised."""
+        """GET with the API headers; statuses in ``allow`` are returned, not raised.
+
+        A redirect within the engine's origin is followed (at most
+        :data:`MAX_REDIRECTS` hops); :meth:`_send` refuses one to another origin.
+        """
         label = what or f"GET {_short(url)}"
         headers = {"Version": str(version or self.api_version), "Prefer": "persistent-auth"}
         response = self._authorised("GET", url, params=params, headers=headers, label=label)
+        for _ in range(MAX_REDIRECTS):
+            if response.status_code not in REDIRECT_STATUSES:
+                break
+            target = urljoin(response.url, response.headers["Location"])
+            response = self._authorised("GET", target, params=None, headers=headers, label=label)
         if response.status_code == 200 or response.status_code in allow:
             return response
         raise self._status_error(response, label)
@@ -225,8 +269,17 @@ class EngineClient:
               data: Mapping[str, str] | None = None, headers: Mapping[str, str] | None = None,
               auth: tuple[str, str] | None = None, label: str | None = None,
               retry: bool = True) -> requests.Response:
-        """One request with timeout and retries; maps transport failures to RhevError."""
+        """One request with timeout and retries; maps transport failures to RhevError.
+
+        :raises RhevForeignOriginError: ``url``, or a redirect's target, is not
+            the engine's origin: nothing is sent there.
+        """
         label = label or f"{method} {_short(url)}"
+        if origin_of(url) != self._origin:
+            raise RhevForeignOriginError(
+                f"{label}: the engine links to {_shown_origin(url)}, which is not {self.settings.origin}; not followed",
+                FOREIGN_HINT,
+            )
         attempts = (self.settings.retries + 1) if retry else 1
         delay = self.settings.backoff_s
         last: Exception | None = None
@@ -261,6 +314,7 @@ class EngineClient:
                     "check the engine URL",
                 ) from None
             else:
+                self._refuse_foreign_redirect(response, label)
                 if response.status_code not in RETRY_STATUSES or attempt == attempts:
                     return response
                 last = None
@@ -274,6 +328,20 @@ class EngineClient:
             f"{label}: cannot reach {self.settings.origin} after {attempts} attempts ({_conn_reason(last)})",
             "check the URL, the port and that the engine is running",
         )
+
+    def _refuse_foreign_redirect(self, response: requests.Response, label: str) -> None:
+        if response.status_code not in REDIRECT_STATUSES:
+            return
+        location = response.headers.get("Location")
+        if not location:
+            return
+        target = urljoin(response.url, location)
+        if origin_of(target) != self._origin:
+            raise RhevForeignOriginError(
+                f"{label}: the engine redirects to {_shown_origin(target)}, which is not "
+                f"{self.settings.origin}; not followed",
+                FOREIGN_HINT,
+            )
 
 
 def _ssl_reason(exc: Exception) -> str:

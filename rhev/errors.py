@@ -37,3 +37,7 @@ class RhevHTTPError(RhevError):
 
 class RhevProtocolError(RhevError):
     """The engine answered, but not with a document this client understands."""
+
+
+class RhevForeignOriginError(RhevProtocolError):
+    """The engine sent a link or redirect to another origin; it was not followed."""

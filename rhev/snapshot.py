@@ -12,6 +12,7 @@ import dataclasses
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 from vminv.rhev.client import EngineClient
 from vminv.rhev.discovery import discover
@@ -59,6 +60,11 @@ def _merge_disks(attachments: Iterable[EngineDisk], disks: Mapping[str, EngineDi
     return tuple(merged)
 
 
+def vm_href(api: EngineApi, vm_id: str, sub: str) -> str:
+    """A VM's sub-collection. The id is engine data: quoted, so that it stays one path segment."""
+    return f"{api.base_path}/vms/{quote(vm_id, safe='')}/{sub}"
+
+
 def _read_vms(client: EngineClient, api: EngineApi, vm_details: bool, progress: Progress | None) -> list[EngineVm]:
     if api.version >= 4 and api.supports_follow and vm_details:
         # One paged listing brings NICs and disk attachments along (4.2+):
@@ -69,18 +75,17 @@ def _read_vms(client: EngineClient, api: EngineApi, vm_details: bool, progress: 
         vms = [vm_from(e) for e in read_pages(client, api, "vms", "vms", progress=progress)]
     if not vm_details:
         return vms
-    base = api.base_path
     needs_sub_reads = not (api.version >= 4 and api.supports_follow)
     if needs_sub_reads:
         # v3 and v4 before 4.2 have no follow=: one request per VM and sub-collection.
         detailed = []
         for index, vm in enumerate(vms, 1):
-            nics = tuple(nic_from(e) for e in read_whole(client, api, f"{base}/vms/{vm.id}/nics", "nics"))
+            nics = tuple(nic_from(e) for e in read_whole(client, api, vm_href(api, vm.id, "nics"), "nics"))
             if api.version >= 4:
-                elements = read_whole(client, api, f"{base}/vms/{vm.id}/diskattachments", "disk_attachments")
+                elements = read_whole(client, api, vm_href(api, vm.id, "diskattachments"), "disk_attachments")
                 disks = tuple(disk_attachment_from(e) for e in elements)
             else:
-                disks = tuple(disk_from(e) for e in read_whole(client, api, f"{base}/vms/{vm.id}/disks", "disks"))
+                disks = tuple(disk_from(e) for e in read_whole(client, api, vm_href(api, vm.id, "disks"), "disks"))
             detailed.append(dataclasses.replace(vm, nics=nics, disks=disks))
             if progress is not None and index % 100 == 0:
                 progress(f"vms: details of {index}/{len(vms)}")

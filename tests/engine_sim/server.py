@@ -64,6 +64,12 @@ class EngineMode:
     # Objects added meanwhile: pages after the first start this many rows early
     # (pages are not snapshot-consistent), so rows come twice.
     page_shift: int = 0
+    # Hostile engines (or a hijacked proxy): the entry document's links point at
+    # another origin; API GETs or the SSO token request redirect to one.
+    link_origin: str | None = None
+    redirect_api_to: str | None = None
+    redirect_sso_to: str | None = None
+    api_alias: str | None = None  # a path that 301-redirects to the API (a proxy's alias)
 
     @property
     def engine_version(self) -> tuple[int, int]:
@@ -304,6 +310,10 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         path = urlsplit(self.path).path
         form = {k: v[0] for k, v in parse_qs(self._body().decode("utf-8")).items()}
+        if self.sim.mode.redirect_sso_to and path == "/ovirt-engine/sso/oauth/token":
+            # 307 keeps the method and body: a client that followed would re-post the password.
+            self._send(307, b"", None, {"Location": self.sim.mode.redirect_sso_to + self.path})
+            return
         if path == "/ovirt-engine/sso/oauth/token" and self.sim.mode.has_sso:
             self._token(form)
         elif path == "/ovirt-engine/services/sso-logout" and self.sim.mode.has_sso:
@@ -350,6 +360,10 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if path == "/ca.crt" and self.sim.mode.engine_version < (4, 0):
             self._send(200, self.sim.pki.ca_pem.encode(), "application/x-x509-ca-cert")
+            return
+        alias = self.sim.mode.api_alias
+        if alias and (path == alias or path.startswith(alias + "/")):
+            self._send(301, b"", None, {"Location": self.sim.mode.api_paths[0] + self.path[len(alias):]})
             return
         prefix = next((p for p in self.sim.mode.api_paths if path == p or path.startswith(p + "/")), None)
         if prefix is None:
@@ -411,6 +425,9 @@ class _Handler(BaseHTTPRequestHandler):
         if number <= mode.reset_first + mode.truncate_first + mode.transient_503:
             self._send(503, b"<html><body>Service Unavailable</body></html>", "text/html")
             return
+        if mode.redirect_api_to:
+            self._send(302, b"", None, {"Location": mode.redirect_api_to + self.path})
+            return
         ok, auth_headers = self._authenticated(prefix)
         if not ok:
             self._unauthorized()
@@ -442,7 +459,10 @@ class _Handler(BaseHTTPRequestHandler):
         ctx = render.Context(version=version, prefix=prefix, engine_version=mode.engine_version,
                              engine=sim.scenario.engine, follow=follow)
         if not segments:
-            self._xml(render.api(ctx, sim.scenario), headers=auth_headers)
+            entry = render.api(ctx, sim.scenario)
+            if mode.link_origin:
+                entry = entry.replace(f'href="{prefix}'.encode(), f'href="{mode.link_origin}{prefix}'.encode())
+            self._xml(entry, headers=auth_headers)
             return
         kind = segments[0]
         if kind not in COLLECTIONS or (kind == "vnicprofiles" and version < 4 and mode.engine_version < (3, 3)):
