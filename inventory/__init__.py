@@ -11,6 +11,7 @@ from vminv.inventory.export import NodeDefinition, export_nodes
 from vminv.inventory.findings import store_findings
 from vminv.inventory.history import GuestHistory, HistoryEvent, guest_history
 from vminv.inventory.move import NodeMove, move_node
+from vminv.inventory.noderange_tables import resolve_noderange
 from vminv.inventory.plan import PlannedGuest, WritePlan, plan_writes
 from vminv.inventory.prune import PrunedGuest, prune
 from vminv.inventory.queries import (
@@ -73,6 +74,7 @@ __all__ = [
     "prune",
     "record_scan",
     "render_stanza",
+    "resolve_noderange",
     "scan_coverage",
     "set_host_uri",
     "store_findings",

@@ -7,40 +7,10 @@ from pathlib import Path
 from typing import Any
 
 from vminv.inventory.db import database
-from vminv.inventory.queries import read_groups
-from vminv.inventory.xcat import is_valid_node_name
-from vminv.scanner.noderange import expand_noderange, natural_key
+from vminv.inventory.noderange_tables import expand_in_db
+from vminv.inventory.xcat import ATTRIBUTES, EXTRA_COLUMNS, is_valid_node_name
+from vminv.scanner.noderange import natural_key
 
-# (table, column) -> xCAT node attribute (perl-xCAT Schema.pm defspec).
-ATTRIBUTES: tuple[tuple[str, str, str], ...] = (
-    ("nodelist", "groups", "groups"),
-    ("nodelist", "status", "status"),
-    ("nodelist", "comments", "usercomment"),
-    ("nodehm", "mgt", "mgt"),
-    ("nodehm", "serialport", "serialport"),
-    ("nodehm", "serialspeed", "serialspeed"),
-    ("nodetype", "arch", "arch"),
-    ("nodetype", "os", "os"),
-    ("mac", "mac", "mac"),
-    ("vm", "host", "vmhost"),
-    ("vm", "cpus", "vmcpus"),
-    ("vm", "memory", "vmmemory"),
-    ("vm", "nics", "vmnics"),
-    ("vm", "nicmodel", "vmnicnicmodel"),
-    ("vm", "storage", "vmstorage"),
-    ("vm", "othersettings", "vmothersetting"),
-    ("vm", "mgr", "vmmanager"),
-    ("vm", "cluster", "vmcluster"),
-    ("hypervisor", "type", "hosttype"),
-    ("hypervisor", "mgr", "hostmanager"),
-    ("hypervisor", "cluster", "hostcluster"),
-)
-# Columns xCAT keeps but has no node attribute for: in csv/json only.
-EXTRA_COLUMNS: tuple[tuple[str, str, str], ...] = (
-    ("vpd", "uuid", "uuid"),
-    ("vm", "powerstate", "powerstate"),
-    ("vm", "datacenter", "vmdatacenter"),
-)
 ATTRIBUTE_NAMES = tuple(sorted(name for _, _, name in ATTRIBUTES))
 EXTRA_NAMES = tuple(name for _, _, name in EXTRA_COLUMNS)
 
@@ -66,7 +36,7 @@ def export_nodes(db_path: Path, noderange: str | None = None) -> tuple[list[Node
     with database(db_path, create=False) as db:
         nodes = [row[0] for row in db.execute("SELECT node FROM nodelist")]
         if noderange:
-            wanted = set(expand_noderange(noderange, read_groups(db), nodes))
+            wanted = set(expand_in_db(db, noderange, set(nodes)))
             nodes = [n for n in nodes if n in wanted]
         values: dict[str, dict[str, str]] = {n: {} for n in nodes}
         for table, column, name in ATTRIBUTES + EXTRA_COLUMNS:

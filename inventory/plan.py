@@ -173,7 +173,7 @@ def plan_writes(
     check_mode(mode)
     position = {host.name: index for index, host in enumerate(scan.hosts)}
 
-    def noderange_order(guest: GuestRecord) -> tuple[int, tuple[tuple[int, int, str], ...]]:
+    def noderange_order(guest: GuestRecord) -> tuple[int, tuple[tuple[int, int, str, str], ...]]:
         return (position.get(guest.hypervisor, len(position)), natural_key(guest.hypervisor))
 
     by_name: dict[str, list[GuestRecord]] = {}

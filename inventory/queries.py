@@ -10,10 +10,11 @@ from typing import Any
 from vminv.errors import UsageError
 from vminv.inventory.db import database
 from vminv.inventory.errors import UnknownScanError
+from vminv.inventory.noderange_tables import expand_in_db, read_groups, read_known
 from vminv.inventory.records import record_from_json
 from vminv.scanner.domainxml import DOMAIN_STATES
 from vminv.scanner.model import DomainProblem, HostFacts, HostResult, ScanResult
-from vminv.scanner.noderange import expand_noderange, natural_key
+from vminv.scanner.noderange import natural_key
 from vminv.scanner.units import kib_to_mib_text
 
 
@@ -25,22 +26,12 @@ def load_groups(db_path: Path) -> dict[str, list[str]]:
         return read_groups(db)
 
 
-def read_groups(db: Any) -> dict[str, list[str]]:
-    groups: dict[str, list[str]] = {}
-    for node, text in db.execute("SELECT node, groups FROM nodelist"):
-        for group in (text or "").split(","):
-            if group.strip():
-                groups.setdefault(group.strip(), []).append(node)
-    return {group: sorted(nodes, key=natural_key) for group, nodes in sorted(groups.items())}
-
-
 def known_nodes(db_path: Path) -> set[str]:
     """Node and host names the database knows; empty when there is no database yet."""
     if not db_path.exists():
         return set()
     with database(db_path, create=False) as db:
-        rows = db.execute("SELECT node FROM nodelist UNION SELECT node FROM hypervisor UNION SELECT name FROM hosts")
-        return {row[0] for row in rows}
+        return read_known(db)
 
 
 def host_uris(db_path: Path) -> dict[str, str]:
@@ -140,7 +131,7 @@ def list_guests(
 ) -> list[GuestRow]:
     """Every guest the scans have seen, sorted by name then host.
 
-    :param noderange: only these nodes (names, ranges, groups from ``nodelist.groups``)
+    :param noderange: only these nodes (any noderange form, over this inventory's tables)
     :param host: only guests last seen on this host
     :param state: only guests in this state (``running``, ``shutoff``, ``gone``...)
     """
@@ -148,7 +139,7 @@ def list_guests(
         names: set[str] | None = None
         if noderange:
             known = {row[0] for row in db.execute("SELECT node FROM guests UNION SELECT node FROM nodelist")}
-            names = set(expand_noderange(noderange, read_groups(db), known))
+            names = set(expand_in_db(db, noderange, known))
         rows = db.execute(
             "SELECT type, node, host, domain_id, vcpus, memory_kib, nics, storage,"
             " CASE WHEN status = 'gone' THEN 'gone' ELSE state END, last_seen, uuid FROM guests"

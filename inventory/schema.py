@@ -127,10 +127,23 @@ def _initial_schema(db: sqlite_utils.Database) -> None:
     db.executescript(_XCAT_TABLES + _OWN_TABLES)
 
 
+def _nodegroup_table(db: sqlite_utils.Database) -> None:
+    # xCAT's nodegroup table (perl-xCAT Schema.pm), keyed by group name: a
+    # static group's members stay in nodelist.groups, a dynamic group's are the
+    # nodes matching its wherevals.
+    db.execute(
+        "CREATE TABLE nodegroup (groupname TEXT PRIMARY KEY, grouptype TEXT, members TEXT, membergroups TEXT,"
+        " wherevals TEXT, comments TEXT, disable TEXT) WITHOUT ROWID"
+    )
+
+
 Migration = Callable[[sqlite_utils.Database], None]
 
 # Append only: a released step is never edited, a change is a new step.
-MIGRATIONS: tuple[tuple[str, Migration], ...] = (("initial schema", _initial_schema),)
+MIGRATIONS: tuple[tuple[str, Migration], ...] = (
+    ("initial schema", _initial_schema),
+    ("xCAT nodegroup table", _nodegroup_table),
+)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

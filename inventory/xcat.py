@@ -16,6 +16,37 @@ from vminv.scanner.units import kib_to_mib_text
 # mkdef's rule for node names (xCAT DBobjUtils); a '.' in particular is refused.
 XCAT_NODE_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
 
+# (table, column) -> xCAT node attribute (perl-xCAT Schema.pm defspec).
+ATTRIBUTES: tuple[tuple[str, str, str], ...] = (
+    ("nodelist", "groups", "groups"),
+    ("nodelist", "status", "status"),
+    ("nodelist", "comments", "usercomment"),
+    ("nodehm", "mgt", "mgt"),
+    ("nodehm", "serialport", "serialport"),
+    ("nodehm", "serialspeed", "serialspeed"),
+    ("nodetype", "arch", "arch"),
+    ("nodetype", "os", "os"),
+    ("mac", "mac", "mac"),
+    ("vm", "host", "vmhost"),
+    ("vm", "cpus", "vmcpus"),
+    ("vm", "memory", "vmmemory"),
+    ("vm", "nics", "vmnics"),
+    ("vm", "nicmodel", "vmnicnicmodel"),
+    ("vm", "storage", "vmstorage"),
+    ("vm", "othersettings", "vmothersetting"),
+    ("vm", "mgr", "vmmanager"),
+    ("vm", "cluster", "vmcluster"),
+    ("hypervisor", "type", "hosttype"),
+    ("hypervisor", "mgr", "hostmanager"),
+    ("hypervisor", "cluster", "hostcluster"),
+)
+# Columns xCAT keeps but has no node attribute for: in csv/json only.
+EXTRA_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("vpd", "uuid", "uuid"),
+    ("vm", "powerstate", "powerstate"),
+    ("vm", "datacenter", "vmdatacenter"),
+)
+
 SCAN_GROUPS = ("vm", "all")
 
 # Values written only when the row is created (xCAT's rscan defaults).

@@ -1,137 +1,183 @@
-"""xCAT noderange expressions, expanded to a sorted list of names.
+"""xCAT noderange expressions, expanded to a naturally sorted list of names.
 
-Supported (as in xCAT's ``noderange(3)``): comma lists ``a,b``; dash and
-colon ranges ``node01-node10`` / ``node01:node10`` (zero padding kept);
-brackets ``kvmhost[1-4]``, ``a[1,3,5]``, several at once ``f[1-2]n[1-3]``;
-increments ``node10+3``; regular expressions ``/kvm.*`` (against known names);
-exclusion ``all,-node05`` (applied last, whatever the order); group names
-(from the inventory's ``nodelist.groups``, passed in by the caller).
+The grammar is xCAT's ``noderange(3)``, read as its ``NodeRange.pm`` reads it
+(``noderange`` splits and combines, ``expandatom`` reads one item):
 
-Unlike xCAT, the result is sorted naturally (``n2`` before ``n10``), and a name
-that is neither a known node nor a group is kept as a host name, since rscan
-scans hosts that need not be in any database.
+* a list ``a,b``; an item prefixed with ``-`` is excluded from the result,
+  whatever its place in the list (exclusion wins over inclusion);
+* intersection ``kvm@maint`` (binds tighter than ``,``) and parentheses
+  ``kvm,-(kvm@maint)``;
+* node names, group names (``nodelist.groups``; the ``nodegroup`` table's
+  dynamic groups by ``wherevals``; a group defined there with no members
+  selects nothing); a node wins over a group of the same name;
+* ranges ``node01-node10``, ``node01:node10``, brackets ``f[1-2]n[1-3]``,
+  increments ``node10+3`` and ``kvm01.example.com+2``, the number-only
+  shorthand ``10-20`` / ``10+3`` / ``10`` (``node10``...);
+* regular expressions ``/kvm.*`` matched against whole known names (RE2);
+* attribute selection ``vm.host==kvmhost1``, ``groups=~maint``, ``!=``, ``!~``;
+* ``^/path/file``: one noderange per line, ``#`` comments.
+
+The deliberate differences from xCAT are listed in README's NODERANGE
+section; the main ones: the result is sorted naturally (``n2`` before
+``n10``), and a name that is neither a known node nor a group is kept as a
+host name (rscan scans hosts that need not be in any database).
+
+The tables behind groups and attribute selection come from the caller (the
+inventory), through :class:`NodeTables`: this module reads no database.
 """
 
 from __future__ import annotations
 
+import os
 import re
-from collections.abc import Iterable, Mapping, Sequence
+import stat
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol
 
 from vminv.errors import NodeRangeError
+from vminv.scanner.noderange_names import (
+    NUMBER_PREFIX,
+    Budget,
+    NameRange,
+    bracket_names,
+    increment_names,
+    range_names,
+)
+from vminv.scanner.noderange_select import select_by_criterion, select_by_wherevals
+from vminv.scanner.saferegex import compile_pattern
 
-_NUMBER = re.compile(r"(\d+)")
-_BRACKET = re.compile(r"\[([^\[\]]*)\]")
+MAX_DEPTH = 32  # parentheses nested deeper are refused before any recursion
+MAX_FILE_BYTES = 1 << 20
+
+_NUMBER = re.compile(r"([0-9]+)")
 # A name typed literally (not a known node, group or pattern) must look like a
 # host name or an address: "node*", "a+b", "-" or "x;y" are mistakes, not hosts.
 _HOST_NAME = re.compile(r"[A-Za-z0-9_:][A-Za-z0-9_.:\-]*", re.ASCII)
+# The noderange a line of a ^file holds: up to the first colon, space or tab.
+_FILE_LINE = re.compile(r"[^:\t ]*")
 
 
-def natural_key(name: str) -> tuple[tuple[int, int, str], ...]:
-    """Sort key that orders embedded numbers by value: n2 < n10."""
-    return tuple(
-        (0, int(part), part) if part.isdigit() else (1, 0, part)
-        for part in _NUMBER.split(name)
-        if part != ""
-    )
+def natural_key(name: str) -> tuple[tuple[int, int, str, str], ...]:
+    """Sort key that orders embedded numbers by value: n2 < n10.
+
+    A number is compared by its length without leading zeros, then its
+    digits: the order of its value, without converting 20,000 digits to int.
+    """
+    key = []
+    for index, part in enumerate(_NUMBER.split(name)):
+        if index % 2:  # split() puts the numbers at odd places
+            digits = part.lstrip("0")
+            key.append((0, len(digits), digits, part))
+        elif part:
+            key.append((1, 0, part, ""))
+    return tuple(key)
 
 
 def natural_sorted(names: Iterable[str]) -> list[str]:
     return sorted(set(names), key=natural_key)
 
 
-def _numeric_range(first: str, last: str, atom: str) -> list[str]:
-    """Expand ``node01``..``node10``: exactly one numeric field may differ."""
-    first_parts = _NUMBER.split(first)
-    last_parts = _NUMBER.split(last)
-    if len(first_parts) != len(last_parts):
-        return []
-    if first == last and len(first_parts) > 1:
-        return [first]  # node5-node5, n[3-3]: a range of one
-    differing = [
-        i for i, (a, b) in enumerate(zip(first_parts, last_parts)) if a != b
-    ]
-    if len(differing) != 1 or not first_parts[differing[0]].isdigit():
-        return []
-    index = differing[0]
-    if not last_parts[index].isdigit():
-        return []
-    start_text, end_text = first_parts[index], last_parts[index]
-    start, end = int(start_text), int(end_text)
-    if end < start:
-        raise NodeRangeError(f"noderange {atom!r} runs backwards", "write the lower bound first")
-    if end - start > 100_000:
-        raise NodeRangeError(f"noderange {atom!r} expands to over 100,000 names", "narrow the range")
-    width = len(start_text) if start_text.startswith("0") else 0
-    prefix = "".join(first_parts[:index])
-    suffix = "".join(first_parts[index + 1 :])
-    return [f"{prefix}{n:0{width}d}{suffix}" for n in range(start, end + 1)]
+@dataclass(frozen=True)
+class NodeGroup:
+    """A row of xCAT's ``nodegroup`` table that matters to a noderange.
+
+    A static group's members are the nodes whose ``nodelist.groups`` names it
+    (xCAT reads no member list here); a dynamic group's are the nodes that
+    meet its ``wherevals``.
+    """
+
+    name: str
+    grouptype: str  # "static" or "dynamic"
+    wherevals: str = ""
 
 
-def _bracket_values(inner: str, atom: str) -> list[str]:
-    values: list[str] = []
-    for piece in inner.split(","):
-        piece = piece.strip()
-        match = re.fullmatch(r"(\d+)[-:](\d+)", piece)
-        if match:
-            values.extend(_numeric_range(match.group(1), match.group(2), atom))
-        elif piece:
-            values.append(piece)
-        else:
-            raise NodeRangeError(f"empty item in brackets of {atom!r}", "write e.g. kvmhost[1-4]")
-    return values
+class NodeTables(Protocol):
+    """The inventory's tables as a noderange reads them."""
+
+    def nodes(self) -> Sequence[str]:
+        """Every node of ``nodelist``: what attribute selection and dynamic groups choose from."""
+
+    def column(self, table: str, column: str) -> Mapping[str, str]:
+        """``{node: value}`` for every node with a row in ``table``; :raises NodeRangeError: no such column"""
+
+    def attribute(self, name: str) -> Mapping[str, str]:
+        """``{node: value}`` of a node attribute (``vmhost``, ``groups``...) where it has a value.
+
+        :raises NodeRangeError: no such attribute
+        """
+
+    def nodegroups(self) -> Mapping[str, NodeGroup]:
+        """The ``nodegroup`` table's rows that are not disabled, by group name."""
 
 
-def _expand_brackets(atom: str) -> list[str]:
-    match = _BRACKET.search(atom)
-    if match is None:
-        if "[" in atom or "]" in atom:
-            raise NodeRangeError(f"unbalanced brackets in noderange {atom!r}", "write e.g. kvmhost[1-4]")
-        return [atom]
-    head, tail = atom[: match.start()], atom[match.end() :]
-    results = []
-    for value in _bracket_values(match.group(1), atom):
-        results.extend(_expand_brackets(f"{head}{value}{tail}"))
-    return results
+def read_noderange_file(path: str) -> str:
+    """The text of a ``^/path/file`` noderange: a regular file of at most 1 MiB, UTF-8.
+
+    :raises NodeRangeError: the file cannot be read, is not a regular file
+        (a FIFO would hang), is too large, or is not UTF-8
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError as exc:
+        raise NodeRangeError(f"cannot read noderange file {path!r}: {exc.strerror}") from None
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise NodeRangeError(f"noderange file {path!r} is not a regular file")
+        data = handle.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise NodeRangeError(f"noderange file {path!r} is over {MAX_FILE_BYTES:,} bytes", "split it")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise NodeRangeError(f"noderange file {path!r} is not UTF-8 text") from None
 
 
-def _expand_atom(atom: str, groups: Mapping[str, Sequence[str]], known: set[str]) -> list[str]:
-    if atom in groups and atom not in known:
-        return list(groups[atom])
-    if atom in known:
-        return [atom]
-    if atom.startswith("/"):
-        try:
-            pattern = re.compile(atom[1:])
-        except re.error as exc:
-            raise NodeRangeError(f"bad regular expression {atom!r}: {exc}") from None
-        candidates = known | {m for members in groups.values() for m in members}
-        return [name for name in candidates if pattern.fullmatch(name)]
-    if "[" in atom or "]" in atom:
-        return [name for value in _expand_brackets(atom) for name in _name_or_group(value, groups, known)]
-    plus = re.fullmatch(r"(.*?)(\d+)\+(\d+)", atom)
-    if plus:
-        prefix, start, count = plus.group(1), plus.group(2), int(plus.group(3))
-        expanded = _numeric_range(f"{prefix}{start}", f"{prefix}{int(start) + count:0{len(start)}d}", atom)
-        return [name for value in expanded for name in _name_or_group(value, groups, known)]
-    for separator in ("-", ":"):
-        if separator in atom:
-            pieces = atom.split(separator)
-            if len(pieces) % 2 == 0:  # odd number of separators: the middle one splits
-                middle = len(pieces) // 2
-                first, last = separator.join(pieces[:middle]), separator.join(pieces[middle:])
-                expanded = _numeric_range(first, last, atom)
-                if expanded:
-                    return [name for value in expanded for name in _expand_atom(value, groups, known)]
-    return [_literal_host(atom)]
+def _split(text: str, separator: str) -> list[str]:
+    """Split on ``separator`` outside brackets and parentheses: a[1,3],(b,c) -> ['a[1,3]', '(b,c)']."""
+    parts: list[str] = []
+    start = depth = 0
+    for index, char in enumerate(text):
+        if char in "[(":
+            depth += 1
+        elif char in "])":
+            depth -= 1
+        elif char == separator and depth == 0:
+            parts.append(text[start:index])
+            start = index + 1
+    parts.append(text[start:])
+    return parts
 
 
-def _name_or_group(name: str, groups: Mapping[str, Sequence[str]], known: set[str]) -> list[str]:
-    """One generated name (from brackets or an increment): a node, a group, or a host."""
-    if name in groups and name not in known:
-        return list(groups[name])
-    if name in known:
-        return [name]
-    return [_literal_host(name)]
+def _enclosed(text: str) -> bool:
+    """``(a,b)``: one pair of parentheses around the whole text (not ``(a)@(b)``)."""
+    if not text.startswith("("):
+        return False
+    depth = 0
+    for index, char in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth == 0:
+            return index == len(text) - 1
+    return False
+
+
+def _check_parentheses(text: str) -> None:
+    """Balanced, and nested at most :data:`MAX_DEPTH` deep (checked before any recursion)."""
+    depth = 0
+    for char in text:
+        if char == "(":
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise NodeRangeError(
+                    f"noderange nests parentheses more than {MAX_DEPTH} deep", "flatten the expression"
+                )
+        elif char == ")":
+            depth -= 1
+            if depth < 0:
+                break
+    if depth != 0:
+        raise NodeRangeError("unbalanced parentheses in noderange", "close every '(' with a ')'")
 
 
 def _literal_host(name: str) -> str:
@@ -143,53 +189,161 @@ def _literal_host(name: str) -> str:
     return name
 
 
+class _Expander:
+    def __init__(
+        self,
+        groups: Mapping[str, Sequence[str]],
+        known: set[str],
+        tables: NodeTables | None,
+        read_file: Callable[[str], str] | None,
+    ) -> None:
+        self.groups = groups
+        self.known = known
+        self.tables = tables
+        self.read_file = read_file
+        self.nodegroups = tables.nodegroups() if tables is not None else {}
+        self.budget = Budget()
+
+    def expand_list(self, text: str) -> set[str]:
+        """``a,-b,c``: the union of the items less the excluded ones."""
+        included: set[str] = set()
+        excluded: set[str] = set()
+        for raw in _split(text, ","):
+            item = raw.strip()
+            if not item:
+                continue  # "a,,b" and a trailing comma, as in xCAT
+            target = included
+            if item.startswith("-") and len(item) > 1:
+                target, item = excluded, item[1:].strip()
+            target.update(self.expand_term(item))
+        return included - excluded
+
+    def expand_term(self, text: str) -> set[str]:
+        """``kvm@maint@rack1``: the intersection."""
+        parts = [part.strip() for part in _split(text, "@")]
+        if len(parts) > 1 and not all(parts):
+            raise NodeRangeError(f"'@' in {text!r} needs a noderange on each side", "write e.g. kvm@maint")
+        result = self.expand_primary(parts[0])
+        for part in parts[1:]:
+            result &= self.expand_primary(part)
+        return result
+
+    def expand_primary(self, text: str) -> set[str]:
+        if _enclosed(text):
+            return self.expand_list(text[1:-1])
+        if text.startswith("^"):
+            return self.expand_file(text[1:])
+        return set(self.expand_atom(text))
+
+    def expand_file(self, path: str) -> set[str]:
+        """``^/path``: each line's noderange (up to a colon, space or tab), lines starting ``#`` or ``^`` skipped.
+
+        The lines form one list, as if in parentheses: ``-node5`` on a line
+        excludes node5 from the file's names.
+        """
+        if self.read_file is None:
+            raise NodeRangeError(f"noderange file ^{path} cannot be read here", "list the names instead")
+        if not path:
+            raise NodeRangeError("'^' names no file", "write ^/path/to/file")
+        entries = []
+        for line in self.read_file(path).splitlines():
+            if line.startswith(("#", "^")):
+                continue  # xCAT skips both: a file cannot include another
+            entry = _FILE_LINE.match(line)
+            if entry and entry.group():
+                entries.append(entry.group())
+        text = ",".join(entries)
+        _check_parentheses(text)
+        return self.expand_list(text)
+
+    def group_members(self, name: str) -> list[str] | None:
+        """A dynamic group, a static group, a defined group with no members (``[]``), or None."""
+        defined = self.nodegroups.get(name)
+        if defined is not None and defined.grouptype == "dynamic":
+            assert self.tables is not None
+            return select_by_wherevals(name, defined.wherevals, self.tables.attribute, list(self.tables.nodes()))
+        if name in self.groups:
+            return list(self.groups[name])
+        return [] if defined is not None else None
+
+    def expand_atom(self, atom: str) -> list[str]:
+        """One item, tried in expandatom's order."""
+        if atom in self.known:
+            return [atom]
+        members = self.group_members(atom)
+        if members is not None:
+            return members
+        if atom.startswith("/"):
+            return self.match_pattern(atom)
+        if "=" in atom or "~" in atom:
+            if self.tables is None:
+                raise NodeRangeError(f"{atom!r} selects by attribute, which needs the inventory", "drop --no-db")
+            return select_by_criterion(atom, self.tables.column)
+        if "(" in atom or ")" in atom:
+            raise NodeRangeError(f"parentheses in {atom!r} must enclose whole items", "write e.g. kvm,-(kvm@maint)")
+        if atom.isdigit() and atom.isascii():
+            return self.expand_atom(NUMBER_PREFIX + atom)
+        if "[" in atom or "]" in atom:
+            return self.generated(bracket_names(atom, self.budget))
+        for form in (increment_names, range_names):
+            names = form(atom)
+            if names is not None:
+                return self.generated(self.counted(names, atom))
+        return [_literal_host(atom)]
+
+    def counted(self, names: NameRange, atom: str) -> list[str]:
+        self.budget.take(len(names), atom)
+        return list(names)
+
+    def generated(self, names: list[str]) -> list[str]:
+        """Names made by a range: each a node, a group, a number (``node`` + it) or a host."""
+        result = []
+        for name in names:
+            if name.isdigit() and name.isascii():
+                name = NUMBER_PREFIX + name
+            if name in self.known:
+                result.append(name)
+                continue
+            members = self.group_members(name)
+            result.extend(members if members is not None else [_literal_host(name)])
+        return result
+
+    def match_pattern(self, atom: str) -> list[str]:
+        """``/regex``: the known names it matches whole (RE2: linear time, whatever the pattern)."""
+        pattern = compile_pattern(atom[1:], atom)
+        candidates = set(self.known)
+        candidates.update(member for members in self.groups.values() for member in members)
+        if self.tables is not None:
+            candidates.update(self.tables.nodes())
+        return [name for name in candidates if pattern.fullmatch(name)]
+
+
 def expand_noderange(
     noderange: str,
     groups: Mapping[str, Sequence[str]] | None = None,
     known_nodes: Iterable[str] = (),
+    tables: NodeTables | None = None,
+    read_file: Callable[[str], str] | None = None,
 ) -> list[str]:
     """Expand ``noderange`` into de-duplicated, naturally sorted names.
 
-    ``groups`` maps a group name to its members; ``known_nodes`` are names
-    that must be taken literally (a node named like a range wins over it).
+    :param groups: static groups, group name -> members (``nodelist.groups``)
+    :param known_nodes: names taken literally (a node named like a range wins over it)
+    :param tables: the inventory's tables, for the ``nodegroup`` table and
+        attribute selection; without them those forms are errors
+    :param read_file: reads a ``^/path`` file (e.g. :func:`read_noderange_file`);
+        without it ``^`` is an error
+    :raises NodeRangeError: a malformed item, a range over the cap, or a
+        noderange that selects nothing
     """
-    groups = groups or {}
-    known = set(known_nodes)
     text = noderange.strip().strip("'\"")
     if not text:
         raise NodeRangeError("empty noderange", "name at least one host, e.g. kvmhost01 or kvmhost[1-4]")
+    _check_parentheses(text)
     # No character check on the whole text: known nodes may be any guest name
     # (vm-größe, 虚拟机1), and every name typed literally is checked on its own.
-    included: list[str] = []
-    excluded: set[str] = set()
-    for raw in _split_top_level(text):
-        atom = raw.strip()
-        if not atom:
-            continue
-        if atom.startswith("-") and len(atom) > 1:
-            excluded.update(_expand_atom(atom[1:], groups, known))
-        else:
-            included.extend(_expand_atom(atom, groups, known))
-    result = natural_sorted(name for name in included if name not in excluded)
+    expander = _Expander(groups or {}, set(known_nodes), tables, read_file)
+    result = natural_sorted(expander.expand_list(text))
     if not result:
         raise NodeRangeError(f"noderange {noderange!r} selects nothing", "check the names, ranges and groups in it")
     return result
-
-
-def _split_top_level(text: str) -> list[str]:
-    """Split on commas that are not inside brackets: a[1,3],b -> ['a[1,3]', 'b']."""
-    parts: list[str] = []
-    current: list[str] = []
-    depth = 0
-    for char in text:
-        if char == "[":
-            depth += 1
-        elif char == "]":
-            depth -= 1
-        if char == "," and depth == 0:
-            parts.append("".join(current))
-            current = []
-        else:
-            current.append(char)
-    parts.append("".join(current))
-    return parts

@@ -151,12 +151,12 @@ def test_without_groups_or_known_nodes():
         ("/nomatch.*", "selects nothing"),
         (",", "selects nothing"),
         ("/[", "bad regular expression"),
-        ("node1-node200000", "over 100,000 names"),
+        ("node1-node200000", "would make 200,000 names, over the cap of 100,000"),
         ("node*", "not a host name"),  # a shell glob, not a pattern
         ("a+b", "not a host name"),
         ("-", "not a host name"),
         ("a,b;rm -rf /", "not a host name"),
-        ("a@b", "not a host name"),
+        ("a@b", "selects nothing"),  # the intersection of two unrelated hosts
         ("all,-node*", "not a host name"),
         ("größe", "not a host name"),  # not known, and not a DNS name
     ],

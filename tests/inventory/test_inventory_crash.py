@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from tests.inventory.inventory_synthetic import synthetic_scan
-from vminv.inventory import record_scan
+from vminv.inventory import SCHEMA_VERSION, record_scan
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -113,5 +113,5 @@ def test_concurrent_writers_on_a_new_file(tmp_path):
     conn = sqlite3.connect(db_path)
     assert conn.execute("SELECT COUNT(*) FROM scans").fetchone()[0] == 3
     assert conn.execute("SELECT COUNT(*) FROM vm").fetchone()[0] == 900
-    assert conn.execute("SELECT COUNT(*) FROM _migrations").fetchone()[0] == 1
+    assert conn.execute("SELECT COUNT(*) FROM _migrations").fetchone()[0] == SCHEMA_VERSION  # each step once
     conn.close()

@@ -10,7 +10,7 @@ import sqlite_utils
 from tests.inventory.inventory_synthetic import synthetic_scan
 from vminv import inventory
 from vminv.errors import InventoryError
-from vminv.inventory import SCHEMA_VERSION, record_scan
+from vminv.inventory import SCHEMA_VERSION, record_scan, schema
 from vminv.inventory.errors import DatabaseMissingError, SchemaVersionError
 
 XCAT_TABLES = {
@@ -33,7 +33,7 @@ def test_new_database_has_xcat_tables_and_a_version(db_path):
         assert list(db[table].columns_dict) == columns
         assert db[table].pks == ["node"]
     assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
-    assert [r["name"] for r in db["_migrations"].rows] == ["initial schema"]
+    assert [r["name"] for r in db["_migrations"].rows] == [name for name, _ in schema.MIGRATIONS]
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     # Plain columns, readable by any SQLite tool: no blobs anywhere.
     for table in db.table_names():
@@ -76,9 +76,8 @@ def test_a_file_that_is_not_sqlite_is_one_clean_error(tmp_path):
 
 
 def test_an_older_schema_is_migrated_forward(db_path, monkeypatch):
-    from vminv.inventory import schema
-
     record_scan(db_path, synthetic_scan(range(1), 1), "w")
+    released = [name for name, _ in schema.MIGRATIONS]
 
     def add_notes(db: sqlite_utils.Database) -> None:
         db.execute("ALTER TABLE hosts ADD COLUMN notes TEXT")
@@ -88,5 +87,5 @@ def test_an_older_schema_is_migrated_forward(db_path, monkeypatch):
     assert len(inventory.list_guests(db_path)) == 1  # opening migrates, keeping the rows
     db = sqlite_utils.Database(db_path)
     assert "notes" in db["hosts"].columns_dict
-    assert db.execute("PRAGMA user_version").fetchone()[0] == 2
-    assert [r["name"] for r in db["_migrations"].rows] == ["initial schema", "host notes"]
+    assert db.execute("PRAGMA user_version").fetchone()[0] == len(released) + 1
+    assert [r["name"] for r in db["_migrations"].rows] == [*released, "host notes"]

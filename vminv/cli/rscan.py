@@ -30,7 +30,7 @@ from vminv.cli.common import (
 )
 from vminv.errors import InventoryError, UsageError
 from vminv.scanner.model import HostResult, ScanResult
-from vminv.scanner.noderange import expand_noderange
+from vminv.scanner.noderange import expand_noderange, read_noderange_file
 from vminv.scanner.replay import replay_hosts, save_replay, scan_replay
 from vminv.scanner.scan import HostTarget, ScanSettings, scan_hosts
 from vminv.scanner.table import CSV_COLUMNS, RSCAN_COLUMNS, csv_rows, rscan_rows
@@ -80,10 +80,8 @@ def _read_password(password_file: str | None) -> str | None:
 
 @dataclass(frozen=True)
 class _Stored:
-    """What the inventory knows that shapes a scan: groups, nodes, per-host URIs and transports."""
+    """What the inventory knows that shapes a scan: per-host URIs and transports (groups: see _expand)."""
 
-    groups: dict[str, list[str]] = field(default_factory=dict)
-    known: set[str] = field(default_factory=set)
     uris: dict[str, str] = field(default_factory=dict)
     transports: dict[str, str] = field(default_factory=dict)
 
@@ -93,8 +91,16 @@ def _load_stored(db_path: Path, use_db: bool) -> _Stored:
         return _Stored()
     from vminv import inventory
 
-    return _Stored(inventory.load_groups(db_path), inventory.known_nodes(db_path),
-                   inventory.host_uris(db_path), inventory.host_transports(db_path))
+    return _Stored(inventory.host_uris(db_path), inventory.host_transports(db_path))
+
+
+def _expand(noderange: str, db_path: Path, use_db: bool) -> list[str]:
+    """The hosts of ``noderange``: with the inventory's groups and tables unless it is not to be read."""
+    if not use_db:
+        return expand_noderange(noderange, read_file=read_noderange_file)
+    from vminv import inventory
+
+    return inventory.resolve_noderange(db_path, noderange)
 
 
 def _print_problems(scan: ScanResult) -> None:
@@ -173,14 +179,15 @@ def cli(noderange: str | None, uri_template: str | None, transport: str, concurr
         # No groups or per-host URIs then; the scan still runs and is shown.
         stored, record_error = _Stored(), exc
     keep_xml = mode is not None or save_dir is not None  # kvm_nodedata, or the replay folder
+    use_db = not no_db and record_error is None
 
     if replay_dir is not None:
-        hosts = expand_noderange(noderange, stored.groups, stored.known) if noderange else replay_hosts(replay_dir)
+        hosts = _expand(noderange, db, use_db) if noderange else replay_hosts(replay_dir)
         scan = scan_replay(replay_dir, hosts, noderange or ",".join(hosts), keep_xml=keep_xml)
     else:
         if not noderange:
             raise UsageError("no NODERANGE given", "name the hosts to scan, e.g. rscan kvmhost[1-4]")
-        hosts = expand_noderange(noderange, stored.groups, stored.known)
+        hosts = _expand(noderange, db, use_db)
         template = uri_template or DEFAULT_URI_TEMPLATE
         # A per-host URI or transport from the inventory applies unless the run sets its own.
         transport_given = click.get_current_context().get_parameter_source("transport") not in (
