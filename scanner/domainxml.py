@@ -16,7 +16,7 @@ from lxml import etree
 from vminv.errors import DomainXMLError
 from vminv.scanner.model import Disk, Graphics, GuestRecord, Nic
 from vminv.scanner.units import COUNT_MAX, DOMAIN_ID_MAX, MEMORY_KIB_MAX, PORT_MAX, bounded_int, shown_value, to_kib
-from vminv.scanner.xmlparse import XMLSyntaxProblem, parse_xml
+from vminv.scanner.xmlparse import MAX_HOST_DOCUMENT_BYTES, XMLSyntaxProblem, parse_xml
 
 OVIRT_VM_NS = "http://ovirt.org/vm/1.0"
 
@@ -286,7 +286,7 @@ def parse_domain(
     Raises :class:`DomainXMLError` with a one-line reason.
     """
     try:
-        root = parse_xml(data)
+        root = parse_xml(data, MAX_HOST_DOCUMENT_BYTES)
     except XMLSyntaxProblem as exc:
         raise DomainXMLError(str(exc)) from None
     if root.tag != "domain":

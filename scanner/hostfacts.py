@@ -9,7 +9,7 @@ from collections.abc import Mapping
 
 from vminv.scanner.model import HostFacts
 from vminv.scanner.units import COUNT_MAX, MEMORY_KIB_MAX, bounded_int, shown_value
-from vminv.scanner.xmlparse import XMLSyntaxProblem, parse_xml
+from vminv.scanner.xmlparse import MAX_HOST_DOCUMENT_BYTES, XMLSyntaxProblem, parse_xml
 
 # The ranges of the integer facts: libvirt keeps counts in C unsigned int; a host's memory
 # fits what libvirt can describe (LLONG_MAX bytes).
@@ -104,8 +104,9 @@ def host_facts(
     caps_sockets = caps_cores = caps_threads = None
     if capabilities_xml:
         try:
-            root = parse_xml(capabilities_xml)
-        except XMLSyntaxProblem:
+            root = parse_xml(capabilities_xml, MAX_HOST_DOCUMENT_BYTES)
+        except XMLSyntaxProblem as exc:
+            found.append(f"capabilities left out: {exc}")
             root = None
         if root is not None:
             uuid = (root.findtext("host/uuid") or "").strip().lower() or None

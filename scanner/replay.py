@@ -10,6 +10,8 @@ taken as running, one without as shut off.
 from __future__ import annotations
 
 import json
+import os
+import stat
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -22,10 +24,64 @@ from vminv.scanner.model import DomainProblem, GuestRecord, HostFacts, HostResul
 from vminv.scanner.noderange import natural_sorted
 from vminv.scanner.scan import sort_guests, utc_now
 from vminv.scanner.units import shown_value
+from vminv.scanner.xmlparse import MAX_HOST_DOCUMENT_BYTES, too_large
 
 HOST_FILE = "host.json"
 STATE_NAMES = frozenset(DOMAIN_STATES.values())
-_MAX_XML_BYTES = 10 * 1024 * 1024  # a domain XML is KiBs; refuse absurd files unread
+
+_FILE_KINDS = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a FIFO"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def _kind(mode: int) -> str:
+    return next((name for test, name in _FILE_KINDS if test(mode)), "not a regular file")
+
+
+def read_regular_file(path: Path, limit: int = MAX_HOST_DOCUMENT_BYTES) -> bytes:
+    """The bytes of ``path``, if it is a regular file (or a link to one) of at most ``limit`` bytes.
+
+    A FIFO would block the scan for ever and ``/dev/zero`` would fill memory,
+    so anything else is refused. The check that decides is made on the open
+    descriptor (``fstat``), so the file read is the file checked; the open
+    does not block (``O_NONBLOCK``: a FIFO without a writer), and at most
+    ``limit + 1`` bytes are read whatever the size said. A ``stat`` first
+    spares opening device nodes at all. Raises :class:`DomainXMLError`.
+    """
+    def refuse(mode: int) -> DomainXMLError:
+        return DomainXMLError(f"{_kind(mode)}, not a regular file; skipped")
+
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            raise refuse(os.stat(path).st_mode)
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
+    except OSError as exc:
+        raise DomainXMLError(f"unreadable: {exc.strerror or exc}") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise refuse(info.st_mode)
+        if info.st_size > limit:
+            raise DomainXMLError(f"{too_large(info.st_size, limit)}; skipped")
+        chunks: list[bytes] = []
+        size = 0
+        while size <= limit:
+            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > limit:  # it grew while we read
+            raise DomainXMLError(f"{too_large(size, limit)}; skipped")
+        return b"".join(chunks)
+    except OSError as exc:
+        raise DomainXMLError(f"unreadable: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
 
 
 def replay_hosts(directory: Path) -> list[str]:
@@ -46,8 +102,10 @@ def _host_meta(folder: Path) -> tuple[str | None, HostFacts | None, dict[str, st
     if not path.exists():
         return None, None, {}, []
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
+        data = json.loads(read_regular_file(path).decode("utf-8"))
+    except DomainXMLError as exc:
+        raise DomainXMLError(f"{path.name}: {exc}") from None
+    except ValueError as exc:
         raise DomainXMLError(f"{path.name} is unreadable: {exc}") from None
     if not isinstance(data, dict):
         raise DomainXMLError(f"{path.name} is not a JSON object")
@@ -99,9 +157,11 @@ def _replay_host(
     seen: set[str] = set()
     for path in sorted(folder.glob("*.xml")):
         try:
-            if path.stat().st_size > _MAX_XML_BYTES:
-                raise DomainXMLError(f"file is over {_MAX_XML_BYTES // 1024 // 1024} MiB; not a domain XML")
-            data = path.read_bytes()
+            data = read_regular_file(path)
+            try:
+                text = data.decode("utf-8")
+            except UnicodeDecodeError:
+                raise DomainXMLError("not UTF-8, which is all libvirt writes; skipped") from None
             record = parse_domain(data, host)
             state = states.get(record.uuid) or states.get(record.name.lower())
             if state:
@@ -109,16 +169,13 @@ def _replay_host(
         except DomainXMLError as exc:
             problems.append(DomainProblem(path.name, str(exc)))
             continue
-        except OSError as exc:
-            problems.append(DomainProblem(path.name, f"unreadable: {exc.strerror or exc}"))
-            continue
         if record.uuid in seen:
             problems.append(DomainProblem(path.name, f"a second file for domain UUID {record.uuid}; skipped"))
             continue
         seen.add(record.uuid)
         guests.append(record)
         if domain_xml is not None:
-            domain_xml[(host, record.uuid)] = data.decode("utf-8")
+            domain_xml[(host, record.uuid)] = text
     return HostResult(
         name=host, uri=stored_uri or uri, status="ok", error_class=None, error=None, facts=facts,
         duration_s=time.monotonic() - started, guest_count=len(guests), problems=tuple(problems),

@@ -22,18 +22,35 @@ _PARSER = etree.XMLParser(
 )
 
 
+# The one size limit for a host's documents, live or replayed: a domain XML or a host's
+# capabilities are KiBs (a guest with hundreds of disks some hundred KiB), a replay's
+# host.json holds one state line per guest. Anything larger is refused unparsed (live)
+# or unread (replay).
+MAX_HOST_DOCUMENT_BYTES = 10 * 1024 * 1024
+
+
 class XMLSyntaxProblem(ValueError):
     """Raised for anything that is not a safe, well-formed XML document."""
 
 
-def parse_xml(data: bytes | str) -> etree._Element:
+def too_large(size: int, limit: int) -> str:
+    """The one-line reason for a document over ``limit`` bytes."""
+    return f"document of {size} bytes is over the limit of {limit // 1024 // 1024} MiB"
+
+
+def parse_xml(data: bytes | str, max_bytes: int | None = None) -> etree._Element:
     """Parse ``data`` (bytes, or str without an encoding declaration issue).
 
+    ``max_bytes`` refuses a larger document (as UTF-8) before it is parsed.
     Raises :class:`XMLSyntaxProblem` with a one-line reason.
     """
     if isinstance(data, str):
+        if max_bytes is not None and len(data) > max_bytes:  # never fewer bytes than characters
+            raise XMLSyntaxProblem(too_large(len(data), max_bytes))
         # lxml refuses str input that carries an encoding declaration.
         data = data.encode("utf-8")
+    if max_bytes is not None and len(data) > max_bytes:
+        raise XMLSyntaxProblem(too_large(len(data), max_bytes))
     if not data.strip():
         raise XMLSyntaxProblem("empty document")
     try:
