@@ -141,7 +141,7 @@ def list_guests(
             known = {row[0] for row in db.execute("SELECT node FROM guests UNION SELECT node FROM nodelist")}
             names = set(expand_in_db(db, noderange, known))
         rows = db.execute(
-            "SELECT type, node, host, domain_id, vcpus, memory_kib, nics, storage,"
+            "SELECT type, node, host, domain_id, vcpus_current, memory_kib, nics, storage,"
             " CASE WHEN status = 'gone' THEN 'gone' ELSE state END, last_seen, uuid FROM guests"
         ).fetchall()
     if state is not None:

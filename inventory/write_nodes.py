@@ -27,7 +27,7 @@ _SCAN_COLUMNS = (*VM_OWNED, "arch", "mac", "uuid")
 # The guests columns that hold each scan-owned value (as text, as xCAT keeps it).
 _SOURCES = {
     "host": "g.host",
-    "cpus": "CAST(g.vcpus AS TEXT)",
+    "cpus": "CAST(g.vcpus_current AS TEXT)",  # what the guest runs, not <vcpu>'s ceiling
     "memory": "g.memory_mib",
     "nics": "g.nics",
     "nicmodel": "g.nicmodel",

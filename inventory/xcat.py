@@ -76,7 +76,7 @@ def vm_values(guest: GuestRecord) -> tuple[str, ...]:
     """The ``vm`` columns of :data:`VM_OWNED`, in that order."""
     return (
         guest.hypervisor,
-        str(guest.vcpus),
+        str(guest.vcpus_current),  # what the guest runs; xCAT's rscan shows <vcpu>'s text
         kib_to_mib_text(guest.memory_kib),
         nic_column(guest.nics),
         nicmodel_value(guest),

@@ -87,6 +87,14 @@ def _nic_source(kind: str, source: etree._Element | None) -> str | None:
 
 
 def _disk_source(kind: str, source: etree._Element | None) -> str | None:
+    value = _disk_source_value(kind, source)
+    # libvirt reads an empty path (VDSM's empty cdrom, ``<source file=''/>``) as
+    # no medium at all: the dump of such a domain has no <source> (checked
+    # against libvirt's own parser in tests/test_domainxml.py).
+    return value or None
+
+
+def _disk_source_value(kind: str, source: etree._Element | None) -> str | None:
     if source is None:
         return None
     if kind == "file":
@@ -96,12 +104,12 @@ def _disk_source(kind: str, source: etree._Element | None) -> str | None:
     if kind == "dir":
         return source.get("dir")
     if kind == "volume":
-        pool, volume = source.get("pool"), source.get("volume")
+        pool, volume = source.get("pool") or None, source.get("volume") or None
         if pool is None and volume is None:
             return None
         return f"{pool or ''}/{volume or ''}"
     if kind == "network":
-        protocol, name = source.get("protocol"), source.get("name")
+        protocol, name = source.get("protocol"), source.get("name") or None
         if name is None:
             return protocol
         return f"{protocol}:{name}" if protocol else name
@@ -114,6 +122,19 @@ def _disk_source(kind: str, source: etree._Element | None) -> str | None:
             )
         return None
     return source.get("file") or source.get("dev") or source.get("path")
+
+
+def _pci_address(address: etree._Element | None) -> str | None:
+    """``<address type='pci' domain='0x0000' bus='0x3b' slot='0x02' function='0x1'/>`` as 0000:3b:02.1."""
+    if address is None or address.get("type", "pci") != "pci":
+        return None
+    try:
+        domain, bus, slot, function = (int(address.get(a) or "0", 0) for a in ("domain", "bus", "slot", "function"))
+    except ValueError:
+        return None
+    if not (0 <= domain <= 0xFFFF and 0 <= bus <= 0xFF and 0 <= slot <= 0x1F and 0 <= function <= 7):
+        return None
+    return f"{domain:04x}:{bus:02x}:{slot:02x}.{function:x}"
 
 
 # Extraction walks each element's children once and picks what it needs, rather
@@ -131,8 +152,12 @@ def _first_children(element: etree._Element, tags: frozenset[str]) -> dict[str, 
     return found
 
 
-_NIC_PARTS = frozenset({"mac", "source", "model", "target"})
-_DISK_PARTS = frozenset({"source", "target", "driver", "readonly", "shareable"})
+_NIC_PARTS = frozenset({"mac", "source", "model", "target", "alias"})
+_DISK_PARTS = frozenset({"source", "target", "driver", "readonly", "shareable", "serial", "alias"})
+
+
+def _alias(element: etree._Element | None) -> str | None:
+    return (element.get("name") or None) if element is not None else None
 
 
 def _nic(iface: etree._Element) -> Nic:
@@ -140,28 +165,38 @@ def _nic(iface: etree._Element) -> Nic:
     parts = _first_children(iface, _NIC_PARTS)
     mac, model, target = parts.get("mac"), parts.get("model"), parts.get("target")
     mac_address = mac.get("address") if mac is not None else None
+    source = parts.get("source")
     return Nic(
         type=kind,
         mac=mac_address.lower() if mac_address else None,
-        source=_nic_source(kind, parts.get("source")),
+        source=_nic_source(kind, source),
         model=model.get("type") if model is not None else None,
         target=target.get("dev") if target is not None else None,
+        alias=_alias(parts.get("alias")),
+        source_pci=_pci_address(source.find("address")) if kind == "hostdev" and source is not None else None,
     )
 
 
-def _disk(disk: etree._Element) -> Disk:
+def _disk(disk: etree._Element, vdsm: dict[str, dict[str, str]]) -> Disk:
     kind = disk.get("type") or "file"
     parts = _first_children(disk, _DISK_PARTS)
     target, driver = parts.get("target"), parts.get("driver")
+    target_dev = target.get("dev") if target is not None else None
+    ids = vdsm.get(target_dev or "", {})
     return Disk(
         device=disk.get("device") or "disk",
         type=kind,
         source=_disk_source(kind, parts.get("source")),
-        target=target.get("dev") if target is not None else None,
+        target=target_dev,
         bus=target.get("bus") if target is not None else None,
         format=driver.get("type") if driver is not None else None,
         readonly="readonly" in parts,
         shareable="shareable" in parts,
+        serial=_text(parts.get("serial")),
+        alias=_alias(parts.get("alias")),
+        vdsm_domain_id=ids.get("domainID"),
+        vdsm_image_id=ids.get("imageID"),
+        vdsm_volume_id=ids.get("volumeID"),
     )
 
 
@@ -218,7 +253,7 @@ class _Devices(NamedTuple):
     guest_agent: bool
 
 
-def _devices(devices: etree._Element | None) -> _Devices:
+def _devices(devices: etree._Element | None, vdsm_disks: dict[str, dict[str, str]]) -> _Devices:
     """NICs, disks and graphics of ``<devices>``, each in document order, and whether a guest agent channel is there."""
     if devices is None:
         return _Devices((), (), (), False)
@@ -230,7 +265,7 @@ def _devices(devices: etree._Element | None) -> _Devices:
     for device in devices.iterchildren("interface", "disk", "graphics", "channel"):
         tag = device.tag
         if tag == "disk":
-            disks.append(_disk(device))
+            disks.append(_disk(device, vdsm_disks))
         elif tag == "interface":
             nics.append(_nic(device))
         elif tag == "graphics":
@@ -240,11 +275,14 @@ def _devices(devices: etree._Element | None) -> _Devices:
     return _Devices(tuple(nics), tuple(disks), tuple(graphics), guest_agent)
 
 
-def _ovirt_metadata(metadata: etree._Element | None) -> dict[str, str] | None:
+def _ovirt_blocks(metadata: etree._Element | None) -> list[etree._Element]:
     if metadata is None:
-        return None
+        return []
     # Match by namespace, never by prefix: VDSM's prefixes vary.
-    blocks = [child for child in metadata if isinstance(child.tag, str) and child.tag == f"{{{OVIRT_VM_NS}}}vm"]
+    return [child for child in metadata if isinstance(child.tag, str) and child.tag == f"{{{OVIRT_VM_NS}}}vm"]
+
+
+def _ovirt_metadata(blocks: list[etree._Element]) -> dict[str, str] | None:
     if not blocks:
         return None
     values: dict[str, str] = {}
@@ -259,6 +297,35 @@ def _ovirt_metadata(metadata: etree._Element | None) -> dict[str, str] | None:
     return values
 
 
+_VDSM_DISK_IDS = ("domainID", "imageID", "volumeID")
+
+
+def _vdsm_disk_ids(blocks: list[etree._Element]) -> dict[str, dict[str, str]]:
+    """``{target dev: {"domainID": .., "imageID": .., "volumeID": ..}}`` from VDSM's per-device blocks.
+
+    VDSM keys a disk's block by ``devtype='disk' name='<target dev>'``
+    (lib/vdsm/virt/metadata.py, ``Descriptor.device``; ``Vm.sync_disk_metadata``
+    in vm.py looks disks up the same way). Only the direct children count:
+    ``volumeChain`` repeats the ids of every layer.
+    """
+    found: dict[str, dict[str, str]] = {}
+    device_tag = f"{{{OVIRT_VM_NS}}}device"
+    for block in blocks:
+        for device in block.iterchildren(device_tag):
+            name = device.get("name")
+            if device.get("devtype") != "disk" or not name or name in found:
+                continue
+            ids: dict[str, str] = {}
+            for child in device:
+                if isinstance(child.tag, str) and etree.QName(child).namespace == OVIRT_VM_NS:
+                    key = etree.QName(child).localname
+                    value = (child.text or "").strip()
+                    if key in _VDSM_DISK_IDS and value:
+                        ids[key] = value
+            found[name] = ids
+    return found
+
+
 def _memory_kib(element: etree._Element | None, tag: str) -> int | None:
     text = _text(element)
     if element is None or text is None:
@@ -270,7 +337,8 @@ def _memory_kib(element: etree._Element | None, tag: str) -> int | None:
 
 
 _DOMAIN_PARTS = frozenset(
-    {"name", "uuid", "title", "description", "metadata", "memory", "currentMemory", "vcpu", "os", "cpu", "devices"}
+    {"name", "uuid", "title", "description", "metadata", "memory", "currentMemory", "maxMemory", "vcpu", "os",
+     "cpu", "devices"}
 )
 
 
@@ -341,7 +409,9 @@ def parse_domain(
 
     if state is None:
         state = "running" if domain_id is not None else "shutoff"
-    devices = _devices(parts.get("devices"))
+    ovirt_blocks = _ovirt_blocks(parts.get("metadata"))
+    devices = _devices(parts.get("devices"), _vdsm_disk_ids(ovirt_blocks))
+    max_memory = parts.get("maxMemory")
 
     return GuestRecord(
         hypervisor=hypervisor,
@@ -366,8 +436,10 @@ def parse_domain(
         graphics=devices.graphics,
         title=_text(parts.get("title")),
         description=_text(parts.get("description")),
-        ovirt=_ovirt_metadata(parts.get("metadata")),
+        ovirt=_ovirt_metadata(ovirt_blocks),
         guest_agent=devices.guest_agent,
+        max_memory_kib=_memory_kib(max_memory, "maxMemory"),
+        max_memory_slots=_int(max_memory.get("slots"), "<maxMemory slots>") if max_memory is not None else None,
     )
 
 

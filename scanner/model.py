@@ -44,6 +44,11 @@ class Nic:
     source: str | None  # bridge / network name / host device / socket path
     model: str | None
     target: str | None  # host-side device (vnetN), only while running
+    # libvirt's device alias; VDSM names devices ``ua-<engine device id>``. Runtime
+    # aliases (net0) appear only while running; user aliases are kept in the config.
+    alias: str | None = None
+    # Host PCI address (0000:3b:02.1) of a passed-through NIC (``type='hostdev'``, SR-IOV VFs).
+    source_pci: str | None = None
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,13 @@ class Disk:
     # <shareable/>: the guest declares the disk may be written by other guests
     # at once (cluster file systems); defaults keep records stored before it readable.
     shareable: bool = False
+    serial: str | None = None  # <serial>; on oVirt the engine's disk id (the image group)
+    alias: str | None = None  # see Nic.alias
+    # VDSM's ids from the ovirt-vm per-device metadata (storage domain, image group,
+    # active volume); the volume changes with every snapshot and merge.
+    vdsm_domain_id: str | None = None
+    vdsm_image_id: str | None = None
+    vdsm_volume_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -81,8 +93,8 @@ class GuestRecord:
     uuid: str  # lower-case canonical form, as libvirt prints it (not byte-swapped)
     id: int | None  # None when inactive
     state: str  # libvirt state in lower case: running, paused, shutoff, ...
-    vcpus: int  # maximum
-    vcpus_current: int
+    vcpus: int  # <vcpu>'s text: the hot-plug ceiling (VDSM writes 16 for a 2-vCPU guest)
+    vcpus_current: int  # <vcpu current=>, else the text: what the guest runs (the cpu column)
     memory_kib: int  # maximum
     current_memory_kib: int
     os_type: str | None
@@ -103,6 +115,9 @@ class GuestRecord:
     # A virtio channel named org.qemu.guest_agent.0; None in records stored
     # before this field existed (unknown, not absent).
     guest_agent: bool | None = None
+    # <maxMemory slots=...>: the memory hot-plug ceiling (oVirt sets it to 4x memory).
+    max_memory_kib: int | None = None
+    max_memory_slots: int | None = None
 
     @property
     def memory_mib(self) -> float:

@@ -18,7 +18,7 @@ def rscan_row(guest: GuestRecord) -> list[str]:
         guest.name,
         guest.hypervisor,
         "" if guest.id is None else str(guest.id),
-        str(guest.vcpus),
+        str(guest.vcpus_current),  # what the guest runs; xCAT's rscan shows <vcpu>'s text
         kib_to_mib_text(guest.memory_kib),
         nic_column(guest.nics),
         disk_column(guest.disks),

@@ -294,6 +294,10 @@ DISK_SOURCES = [
     ("<disk type='network' device='disk'><source protocol='nbd'><host name='h'/></source></disk>", "nbd"),
     ("<disk type='file' device='cdrom'><target dev='sda' bus='sata'/><readonly/></disk>", None),
     ("<disk type='file' device='cdrom'><source startupPolicy='optional'/><readonly/></disk>", None),
+    # VDSM's empty cdrom: libvirt reads an empty path as no medium (no <source> in its dump).
+    ("<disk type='file' device='cdrom'><source file='' startupPolicy='optional'/><readonly/></disk>", None),
+    ("<disk type='block' device='cdrom'><source dev=''/><readonly/></disk>", None),
+    ("<disk type='network' device='cdrom'><source protocol='http' name=''/><readonly/></disk>", "http"),
     ("<disk type='file' device='cdrom'><source file='/iso/alma9.iso'/><readonly/></disk>", "/iso/alma9.iso"),
     ("<disk type='file' device='floppy'><source file='/srv/f.img'/></disk>", "/srv/f.img"),
     ("<disk type='block' device='lun'><source dev='/dev/disk/by-id/wwn-0x5'/></disk>", "/dev/disk/by-id/wwn-0x5"),
@@ -461,6 +465,91 @@ def test_topology_and_vcpu_current():
     assert (record.cpu_sockets, record.cpu_dies, record.cpu_cores, record.cpu_threads) == (2, 1, 4, 2)
     assert (record.vcpus, record.vcpus_current) == (16, 8)
     assert record.cpu_sockets * record.cpu_dies * record.cpu_cores * record.cpu_threads == record.vcpus
+
+
+def test_cpu_column_and_vm_cpus_show_what_the_guest_runs():
+    # VDSM writes the hot-plug ceiling as <vcpu>'s text; the guest runs `current`.
+    from vminv.inventory.xcat import vm_values
+    from vminv.scanner.table import rscan_row
+
+    vdsm = parse_file("vdsm-running-rhel8-app01.xml")
+    assert (vdsm.vcpus, vdsm.vcpus_current) == (16, 2)
+    assert rscan_row(vdsm)[4] == "2"
+    assert vm_values(vdsm)[1] == "2"
+    plain = parse_domain(domain_xml("<memory>1024</memory><vcpu placement='static'>3</vcpu>"), "h")
+    assert (plain.vcpus, plain.vcpus_current, rscan_row(plain)[4]) == (3, 3, "3")
+
+
+def test_empty_cdrom_source_is_none_as_libvirt_reads_it(test_driver):
+    xml = with_devices(
+        "<disk type='file' device='cdrom'><source file=''/><target dev='hdc' bus='ide'/><readonly/></disk>"
+    )
+    (ours,) = parse_domain(xml, "h").disks
+    domain = test_driver.defineXML(xml)
+    try:
+        dumped = domain.XMLDesc(0)
+    finally:
+        domain.undefine()
+    (theirs,) = parse_domain(dumped, "h").disks
+    assert ours.source is None and theirs.source is None
+    assert disk_column(parse_domain(xml, "h").disks) == ""  # a cdrom is not in the column anyway
+
+
+def test_disk_identity_serial_alias_shareable_and_vdsm_ids_by_target():
+    ns = "http://ovirt.org/vm/1.0"
+    xml = domain_xml(
+        f"<metadata><ovirt-vm:vm xmlns:ovirt-vm='{ns}'>"
+        "<ovirt-vm:device devtype='disk' name='vdb'><ovirt-vm:domainID>sd-b</ovirt-vm:domainID>"
+        "<ovirt-vm:imageID>img-b</ovirt-vm:imageID><ovirt-vm:volumeID>vol-b</ovirt-vm:volumeID>"
+        "<ovirt-vm:volumeChain><ovirt-vm:volumeChainNode><ovirt-vm:volumeID>older</ovirt-vm:volumeID>"
+        "</ovirt-vm:volumeChainNode></ovirt-vm:volumeChain></ovirt-vm:device>"
+        "<ovirt-vm:device devtype='disk' name='vda'><ovirt-vm:imageID>img-a</ovirt-vm:imageID></ovirt-vm:device>"
+        "</ovirt-vm:vm></metadata><memory>1024</memory><devices>"
+        "<disk type='file' device='disk'><source file='/a'/><target dev='vda' bus='virtio'/>"
+        "<serial>img-a</serial><alias name='ua-img-a'/></disk>"
+        "<disk type='block' device='disk'><source dev='/b'/><target dev='vdb' bus='scsi'/><shareable/></disk>"
+        "<disk type='file' device='disk'><source file='/c'/><target dev='vdc'/></disk>"
+        "</devices>"
+    )
+    a, b, c = parse_domain(xml, "h").disks
+    assert (a.serial, a.alias, a.shareable, a.vdsm_image_id, a.vdsm_volume_id) == ("img-a", "ua-img-a", False, "img-a", None)
+    # The active volume is the device block's own volumeID, not one from the chain.
+    assert (b.shareable, b.vdsm_domain_id, b.vdsm_image_id, b.vdsm_volume_id) == (True, "sd-b", "img-b", "vol-b")
+    assert (c.serial, c.alias, c.vdsm_image_id) == (None, None, None)
+
+
+def test_passed_through_nic_keeps_its_host_pci_address():
+    xml = with_devices(
+        "<interface type='hostdev' managed='no'><mac address='00:1A:4A:16:01:90'/><source>"
+        "<address type='pci' domain='0x0000' bus='0x05' slot='0x10' function='0x3'/></source>"
+        "<alias name='ua-0b7c1a22-3d4e-4f5a-8b6c-7d8e9f0a1b2c'/></interface>"
+        "<interface type='bridge'><source bridge='br0'/><address type='pci' domain='0x0000' bus='0x01'"
+        " slot='0x00' function='0x0'/></interface>"
+    )
+    vf, bridged = parse_domain(xml, "h").nics
+    assert (vf.type, vf.mac, vf.source_pci, vf.alias) == (
+        "hostdev", "00:1a:4a:16:01:90", "0000:05:10.3", "ua-0b7c1a22-3d4e-4f5a-8b6c-7d8e9f0a1b2c"
+    )
+    assert bridged.source_pci is None  # a guest-side PCI address is not a passed-through device
+
+
+def test_max_memory_is_kept():
+    record = parse_file("vdsm-running-rhel8-app01.xml")
+    assert (record.max_memory_kib, record.max_memory_slots) == (16 * 1024 * 1024, 16)
+    assert parse_file("kvm-running-web01.xml").max_memory_kib is None
+
+
+def test_records_stored_before_the_identity_fields_still_load():
+    data = parse_file("vdsm-running-rhel8-app01.xml").to_dict()
+    for key in ("max_memory_kib", "max_memory_slots"):
+        data.pop(key)
+    for disk in data["disks"]:
+        for key in ("serial", "alias", "vdsm_domain_id", "vdsm_image_id", "vdsm_volume_id"):
+            disk.pop(key)
+    for nic in data["nics"]:
+        nic.pop("alias"), nic.pop("source_pci")
+    old = GuestRecord.from_dict(data)
+    assert old.disks[1].serial is None and old.max_memory_kib is None
 
 
 def test_non_ascii_and_dotted_names_kept_verbatim():
