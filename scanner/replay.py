@@ -10,10 +10,13 @@ taken as running, one without as shut off.
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import stat
 import time
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from itertools import repeat
 from pathlib import Path
 
 from vminv import __version__
@@ -182,10 +185,27 @@ def _replay_host(
     ), guests
 
 
+def _replay_host_apart(
+    directory: Path, host: str, keep_xml: bool
+) -> tuple[HostResult, list[GuestRecord], dict[tuple[str, str], str] | None]:
+    """:func:`_replay_host` in a worker process: the XML comes back with the records."""
+    domain_xml: dict[tuple[str, str], str] | None = {} if keep_xml else None
+    result, found = _replay_host(directory, host, domain_xml)
+    return result, found, domain_xml
+
+
 def scan_replay(
-    directory: Path, hosts: Sequence[str] | None = None, noderange: str = "", keep_xml: bool = False
+    directory: Path,
+    hosts: Sequence[str] | None = None,
+    noderange: str = "",
+    keep_xml: bool = False,
+    workers: int = 1,
 ) -> ScanResult:
-    """Scan a replay folder; ``hosts`` limits it to those (a missing one is a failed host)."""
+    """Scan a replay folder; ``hosts`` limits it to those (a missing one is a failed host).
+
+    ``workers`` > 1 parses host folders in that many processes (parsing is
+    CPU-bound, so threads would not help); the result is the same in any case.
+    """
     started_at = utc_now()
     names = list(hosts) if hosts is not None else replay_hosts(directory)
     if not directory.is_dir():
@@ -193,10 +213,22 @@ def scan_replay(
     results: list[HostResult] = []
     guests: list[GuestRecord] = []
     domain_xml: dict[tuple[str, str], str] | None = {} if keep_xml else None
-    for name in names:
-        result, found = _replay_host(directory, name, domain_xml)
-        results.append(result)
-        guests.extend(found)
+    if workers > 1 and len(names) > 1:
+        # fork: the workers need nothing but this module, and a replay opens no
+        # libvirt connection whose threads a fork could copy half-way.
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(min(workers, len(names)), mp_context=context) as pool:
+            outcomes = pool.map(_replay_host_apart, repeat(directory), names, repeat(keep_xml))
+            for result, found, xml in outcomes:
+                results.append(result)
+                guests.extend(found)
+                if domain_xml is not None and xml:
+                    domain_xml.update(xml)
+    else:
+        for name in names:
+            result, found = _replay_host(directory, name, domain_xml)
+            results.append(result)
+            guests.extend(found)
     return ScanResult(
         started=started_at, finished=utc_now(), version=__version__, noderange=noderange,
         hosts=tuple(results), guests=sort_guests(guests), options={"replay": str(directory)},

@@ -97,6 +97,30 @@ def test_replay_produces_exactly_what_a_live_scan_does(tmp_path):
     assert [h.guest_count for h in replay.hosts] == [h.guest_count for h in live.hosts]
 
 
+def test_a_replay_parsed_in_worker_processes_equals_one_parsed_in_one(tmp_path):
+    _dump_replay(tmp_path)
+    shutil.copytree(FIXTURES / "replay" / "kvmhost3", tmp_path / "broken")  # a truncated file: a problem
+    names = [*HOSTS, "broken", "absent"]
+    alone = scan_replay(tmp_path, names, keep_xml=True)
+    apart = scan_replay(tmp_path, names, keep_xml=True, workers=2)
+    assert [g.to_dict() for g in apart.guests] == [g.to_dict() for g in alone.guests]
+    assert [(h.name, h.status, h.guest_count, h.problems) for h in apart.hosts] == [
+        (h.name, h.status, h.guest_count, h.problems) for h in alone.hosts
+    ]
+    assert apart.domain_xml == alone.domain_xml and len(alone.domain_xml) == len(alone.guests)
+    assert any(h.problems for h in alone.hosts) and any(not h.ok for h in alone.hosts)
+
+
+def test_the_json_document_with_records_left_as_dataclasses_is_the_plain_one(tmp_path):
+    import json
+
+    from vminv.scanner.model import document_json_bytes
+
+    scan = scan_hosts(_targets(), ScanSettings())
+    assert json.loads(document_json_bytes(scan.to_document())) == scan.to_dict()
+    assert document_json_bytes(scan.to_document()) == document_json_bytes(scan.to_dict())
+
+
 def test_replay_state_file_gives_states_the_xml_lacks(tmp_path):
     _dump_replay(tmp_path, ["kvmhost1"])
     running = next(g for g in scan_replay(tmp_path).guests if g.state == "running")

@@ -183,7 +183,9 @@ def cli(noderange: str | None, uri_template: str | None, transport: str, concurr
 
     if replay_dir is not None:
         hosts = _expand(noderange, db, use_db) if noderange else replay_hosts(replay_dir)
-        scan = scan_replay(replay_dir, hosts, noderange or ",".join(hosts), keep_xml=keep_xml)
+        # Parsing saved XML is CPU-bound: one process per core, at most -j.
+        workers = min(concurrency, len(os.sched_getaffinity(0)))
+        scan = scan_replay(replay_dir, hosts, noderange or ",".join(hosts), keep_xml=keep_xml, workers=workers)
     else:
         if not noderange:
             raise UsageError("no NODERANGE given", "name the hosts to scan, e.g. rscan kvmhost[1-4]")
@@ -233,7 +235,7 @@ def cli(noderange: str | None, uri_template: str | None, transport: str, concurr
         for guest, reason in left_out:
             _warn(f"{guest.hypervisor}: guest {guest.name!r} left out of the stanza: {reason}")
     elif output_format == "json":
-        document = scan.to_dict()
+        document = scan.to_document()
         if report is not None:
             document["scan"]["id"] = report.scan_id
             document["write"] = report.to_dict()
