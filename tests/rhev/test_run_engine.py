@@ -1,0 +1,66 @@
+"""`vminv run` with an engine: findings are stored, counted by severity, and fail the run at fail_on."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+from prometheus_client.parser import text_string_to_metric_families
+
+from tests.rhev.conftest import HOSTS_DIR
+from tests.unattended.conftest import vminv
+
+
+def _config(tmp_path, engine, pki, fail_on: str) -> str:
+    password = tmp_path / "rhevm.pw"
+    password.write_text(engine.password + "\n")
+    path = tmp_path / "config.toml"
+    path.write_text(
+        "[profiles.site]\n"
+        'noderange = "kvm01,kvm03"\n'
+        f'uri = "test://{HOSTS_DIR}/{{host}}.xml"\n'
+        f'db = "{tmp_path / "inv.db"}"\n'
+        f'metrics_file = "{tmp_path / "vminv.prom"}"\n'
+        f'log_json = "{tmp_path / "run.jsonl"}"\n'
+        "[profiles.site.engine]\n"
+        f'url = "{engine.url}"\nuser = "{engine.user}"\n'
+        f'password_file = "{password}"\nca_file = "{pki.ca_file}"\ntimeout = 5\n'
+        f'[profiles.site.health]\nfail_on = "{fail_on}"\n'
+    )
+    return str(path)
+
+
+def test_findings_at_or_above_fail_on_exit_5_and_are_exported(start_engine, pki, tmp_path):
+    engine = start_engine()
+    result = vminv("run", "site", "--config", _config(tmp_path, engine, pki, "warning"))
+    assert result.exit_code == 5, result.output
+    assert "findings: " in result.stdout and "warning" in result.stdout
+    stored = sqlite3.connect(tmp_path / "inv.db").execute("SELECT COUNT(*) FROM findings WHERE scan_id = 1").fetchone()[0]
+    assert stored > 0
+    reconcile = next(json.loads(line) for line in (tmp_path / "run.jsonl").read_text().splitlines()
+                     if json.loads(line)["step"] == "reconcile")
+    assert reconcile["status"] == "ok" and reconcile["stored"] is True and reconcile["at_or_above_fail_on"] > 0
+    families = {f.name: f for f in text_string_to_metric_families((tmp_path / "vminv.prom").read_text())}
+    findings = families["vminv_findings"].samples
+    assert findings and {"profile", "severity", "kind"} == set(findings[0].labels)
+    assert sum(s.value for s in findings) == reconcile["findings"]
+    # The password never reaches the log, the metrics or the output.
+    for text in ((tmp_path / "run.jsonl").read_text(), (tmp_path / "vminv.prom").read_text(), result.output):
+        assert engine.password not in text
+
+
+def test_fail_on_never_keeps_the_findings_but_not_the_status(start_engine, pki, tmp_path):
+    engine = start_engine()
+    result = vminv("run", "site", "--config", _config(tmp_path, engine, pki, "never"))
+    assert result.exit_code == 0, result.output
+
+
+def test_an_engine_that_is_down_fails_its_step_only(pki, tmp_path):
+    class Down:
+        url = "https://127.0.0.1:9"
+        user = "admin@internal"
+        password = "pw"
+
+    result = vminv("run", "site", "--config", _config(tmp_path, Down, pki, "warning"))
+    assert result.exit_code == 1
+    assert "scan 1: 2 hosts" in result.stdout and "FAILED: reconcile (" in result.stdout

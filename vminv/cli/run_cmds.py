@@ -1,0 +1,216 @@
+"""``vminv run``, ``vminv config show`` and ``vminv schedule``: unattended runs from a profile.
+
+This layer finds and reads the configuration file and the secrets (files,
+environment), then calls one library function; ``vminv.runner`` does the rest.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import IO, Any
+
+import click
+from click.core import ParameterSource
+
+from vminv.cli.common import (
+    DEFAULT_DB,
+    EXIT_CONFLICTS,
+    EXIT_ERROR,
+    EXIT_FINDINGS,
+    EXIT_OK,
+    EXIT_PARTIAL,
+    emit,
+    handle_errors,
+    render_json,
+    render_table,
+)
+from vminv.errors import UsageError
+from vminv.runner.config import ConfigError, Profile, config_candidates, parse_config, resolve_profile
+
+CONFIG_ENV = "VMINV_CONFIG"
+
+config_option = click.option(
+    "--config", "config_path", metavar="FILE",
+    help=f"Configuration file (default: ${CONFIG_ENV}, else ~/.config/vminv/config.toml, else /etc/vminv/config.toml).",
+)
+
+
+def find_config(option: str | None) -> Path:
+    """The configuration file to use, by precedence; one that must exist and does not is an error."""
+    looked = []
+    for path, required in config_candidates(option, os.environ.get(CONFIG_ENV), Path.home()):
+        if path.is_file():
+            return path
+        if required:
+            raise ConfigError(f"configuration file {path} does not exist",
+                              "check --config or $VMINV_CONFIG" if option is None else "check --config")
+        looked.append(str(path))
+    raise ConfigError(f"no configuration file (looked for {' and '.join(looked)})",
+                      "write one (see README: Running on a schedule) or pass --config FILE")
+
+
+def load_profile(config_option_value: str | None, name: str, overrides: Mapping[str, Any] | None = None) -> tuple[
+        Path, Profile]:
+    path = find_config(config_option_value)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read configuration file {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"configuration file {path} is not UTF-8 text") from None
+    return path, resolve_profile(parse_config(text, str(path)), name, overrides)
+
+
+def db_path_for(option: str | None, profile: Profile) -> Path:
+    """``--db``, else the profile's ``db``, else ``$VMINV_DB``, else the per-user default."""
+    if option:
+        return Path(option).expanduser()
+    if profile.db is not None:
+        return profile.db
+    return Path(os.environ.get("VMINV_DB") or DEFAULT_DB).expanduser()
+
+
+@click.group("config")
+def config_group() -> None:
+    """The configuration file: defaults and named profiles for `vminv run`."""
+
+
+@config_group.command("show")
+@click.argument("profile", required=False)
+@config_option
+@click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@handle_errors
+def config_show(profile: str | None, config_path: str | None, output_format: str) -> None:
+    """Print the effective settings of PROFILE (secrets masked) and where each comes from.
+
+    Without PROFILE, list the profiles of the file.
+
+    Example: vminv config show prod
+    """
+    from vminv.runner.config import show_profile
+
+    if profile is None:
+        path = find_config(config_path)
+        config = parse_config(path.read_text(encoding="utf-8"), str(path))
+        names = sorted(config.profiles)
+        if output_format == "json":
+            emit(render_json({"file": str(path), "profiles": names}))
+        else:
+            emit(f"{path}: profiles {', '.join(names) if names else '(none)'}\n")
+        return
+    path, resolved = load_profile(config_path, profile)
+    rows = show_profile(resolved)
+    if output_format == "json":
+        emit(render_json({"file": str(path), "profile": profile,
+                          "settings": {key: {"value": value, "from": source} for key, value, source in rows}}))
+    else:
+        emit(f"# profile {profile} from {path}\n" + render_table(rows, ("key", "value", "from")) + "\n")
+
+
+def _overrides(ctx: click.Context, names: Mapping[str, str], values: Mapping[str, Any]) -> dict[str, Any]:
+    """The options given on the command line, under the file's key names."""
+    given = {}
+    for param, key in names.items():
+        if ctx.get_parameter_source(param) == ParameterSource.COMMANDLINE:
+            value = values[param]
+            given[key] = str(value) if isinstance(value, Path) else value
+    return given
+
+
+def _secrets(profile: Profile) -> Any:
+    from vminv.cli.rhev_cmds import _read_password as read_engine_password
+    from vminv.cli.rscan import _read_password as read_ssh_password
+    from vminv.runner.run import RunSecrets
+
+    ssh = profile.password
+    if ssh is None and (profile.transport == "ssh" or profile.password_file):
+        ssh = read_ssh_password(str(profile.password_file) if profile.password_file else None)
+    engine = None
+    if profile.engine is not None:
+        engine = profile.engine.password
+        if engine is None:
+            password_file = profile.engine.password_file
+            engine = read_engine_password(str(password_file) if password_file else None, profile.engine.user)
+    return RunSecrets(ssh_password=ssh, engine_password=engine)
+
+
+class _JsonLog:
+    def __init__(self, handle: IO[str] | None) -> None:
+        self.handle = handle
+
+    def __call__(self, record: Mapping[str, Any]) -> None:
+        if self.handle is not None:
+            self.handle.write(json.dumps(dict(record), ensure_ascii=False, default=str) + "\n")
+            self.handle.flush()
+
+
+_RUN_OVERRIDES = {
+    "noderange": "noderange", "timeout_s": "timeout", "concurrency": "concurrency", "write": "write",
+    "follow_moves": "follow_moves", "metrics_file": "metrics_file", "log_json": "log_json", "wait_s": "wait",
+}
+
+
+@click.command("run")
+@click.argument("profile")
+@config_option
+@click.option("--db", "db_option", metavar="PATH", help="Inventory database (default: the profile's db, else $VMINV_DB).")
+@click.option("--noderange", metavar="NODERANGE", help="Scan these hosts instead of the profile's.")
+@click.option("-j", "--concurrency", type=click.IntRange(1, 512), help="Hosts scanned at once.")
+@click.option("--timeout", "timeout_s", type=click.FloatRange(0.5, 86400), help="Seconds per host.")
+@click.option("--write", type=click.Choice(["none", "w", "u", "n"]), help="Write mode: none, -w, -u or -n.")
+@click.option("--follow-moves/--no-follow-moves", default=None, help="Record migrated guests as moved, not conflicts.")
+@click.option("--metrics-file", type=click.Path(dir_okay=False, path_type=Path), help="Write Prometheus metrics here.")
+@click.option("--log-json", type=click.Path(dir_okay=False, path_type=Path), help="Append one JSON line per step here.")
+@click.option("--wait", "wait_s", type=click.FloatRange(0, 86400), metavar="SECONDS",
+              help="Wait this long for another writer (default: the profile's wait, else exit 6 at once).")
+@click.option("-q", "--quiet", is_flag=True, help="No summary line on stdout.")
+@handle_errors
+def run_command(profile: str, config_path: str | None, db_option: str | None, quiet: bool, **options: Any) -> None:
+    """Run PROFILE once: scan, write, reconcile, reports, retention, metrics.
+
+    Prints one summary line (none with -q). Exit status: 0 all well; 3 some
+    hosts failed; 4 conflicts; 5 findings at or above the profile's fail_on;
+    6 another writer holds the inventory; 1 a step failed (the summary says
+    which; the later steps still ran); 2 usage or configuration error.
+
+    Example: vminv run prod --log-json /var/log/vminv/prod.jsonl
+    """
+    from vminv.runner.run import run_profile
+
+    ctx = click.get_current_context()
+    _, resolved = load_profile(config_path, profile, _overrides(ctx, _RUN_OVERRIDES, options))
+    db = db_path_for(db_option, resolved)
+    secrets = _secrets(resolved)
+    handle = None
+    if resolved.log_json is not None:
+        try:
+            handle = resolved.log_json.open("a", encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"cannot open the JSON log {resolved.log_json}: {exc.strerror}") from None
+    log = _JsonLog(handle)
+    try:
+        outcome = run_profile(resolved, db, secrets=secrets, log=log)
+        log({"step": "run", **outcome.to_dict(), "summary": outcome.summary_line()})
+    finally:
+        if handle is not None:
+            handle.close()
+    if not quiet:
+        emit(outcome.summary_line() + "\n")
+    if outcome.failed_steps:
+        sys.exit(EXIT_ERROR)
+    if outcome.failing_findings:
+        sys.exit(EXIT_FINDINGS)
+    if outcome.conflicts:
+        sys.exit(EXIT_CONFLICTS)
+    if outcome.failed_hosts:
+        sys.exit(EXIT_PARTIAL)
+    sys.exit(EXIT_OK)
+
+
+def register(group: click.Group) -> None:
+    group.add_command(config_group)
+    group.add_command(run_command)
