@@ -20,7 +20,7 @@ from vminv.scanner.live import HostScan, scan_error, scan_libvirt_host
 from vminv.scanner.model import GuestRecord, HostResult, ScanResult
 from vminv.scanner.noderange import natural_key
 from vminv.scanner.sshwrap import SshOptions, SshWrappers
-from vminv.scanner.uri import split_uri, with_params
+from vminv.scanner.uri import InvalidHostError, build_uri, split_uri, with_params
 
 TRANSPORTS = ("libvirt", "ssh")
 
@@ -31,6 +31,26 @@ class HostTarget:
     uri: str  # the user's libvirt URI for this host, unchanged
     transport: str = "libvirt"  # "libvirt" (libvirt's own remote driver) or "ssh" (paramiko + virsh)
     password: str | None = field(default=None, repr=False)  # for transport "ssh" only
+    # Why this host cannot be scanned at all (e.g. a name that cannot go into a
+    # URI): it fails at once with this error, the others are scanned.
+    unusable: ScanError | None = field(default=None, compare=False)
+
+
+def host_target(name: str, template: str, *, uri: str | None = None, transport: str = "libvirt",
+                password: str | None = None) -> HostTarget:
+    """The target for one host: its own ``uri`` when it has one, else ``template`` with ``{host}`` = ``name``.
+
+    A name that is not a host name (see :func:`vminv.scanner.uri.uri_host`)
+    gives a target that fails at once, recorded like any failed host.
+
+    :raises UsageError: the template itself is unusable (the same for every host).
+    """
+    if uri is not None:
+        return HostTarget(name, uri, transport, password)
+    try:
+        return HostTarget(name, build_uri(template, name), transport, password)
+    except InvalidHostError as exc:
+        return HostTarget(name, "", transport, password, unusable=exc)
 
 
 @dataclass(frozen=True)
@@ -91,6 +111,8 @@ def _open_uri(target: HostTarget, settings: ScanSettings, wrappers: SshWrappers)
 
 
 def _scan_one(target: HostTarget, settings: ScanSettings, wrappers: SshWrappers) -> HostScan:
+    if target.unusable is not None:
+        raise target.unusable
     if target.transport == "ssh":
         from vminv.scanner.sshtransport import scan_over_paramiko  # paramiko is only loaded when used
 

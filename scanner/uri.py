@@ -1,25 +1,86 @@
-"""libvirt URIs: built from a template per host, every part of the user's URI kept."""
+"""libvirt URIs: built from a template per host, every part of the user's URI kept.
+
+Host names come from noderanges, but also from stored data (replay folder
+names, ``vminv host`` rows, groups) that someone else may have chosen. Only a
+name that is a URI host component by itself (a DNS name, an IPv4 address, an
+IPv6 address) is put into ``{host}``, so that a name can never change the
+URI's user, port, path or options.
+"""
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from dataclasses import dataclass
-from urllib.parse import quote, unquote, urlsplit, urlunsplit
+from urllib.parse import SplitResult, quote, unquote, urlsplit, urlunsplit
 
-from vminv.errors import UsageError
+from vminv.errors import UnreachableError, UsageError
 
 DEFAULT_URI_TEMPLATE = "qemu+ssh://root@{host}/system?no_tty=1"
 
+# LDH labels (plus '_', which real host names carry); no empty label, so never
+# "." or ".." in a path, and no leading '-', so never an ssh option.
+_LABEL = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]{0,62}\Z")
+HOST_RULE = "letters, digits, '-', '_' and dots (a DNS name or IPv4 address), or an IPv6 address"
 
-def build_uri(template: str, host: str) -> str:
-    """Replace ``{host}`` in ``template``; a template without it is used as is."""
+
+class InvalidHostError(UnreachableError):
+    """A host name that cannot go into a URI; the host fails, the scan goes on."""
+
+
+def uri_host(host: str) -> str:
+    """``host`` as it goes into ``{host}``: checked, an IPv6 address in brackets.
+
+    :raises InvalidHostError: anything else (``:``, ``?``, ``&``, ``/``, ``@``,
+        ``%``, brackets around a non-address, spaces, controls, non-ASCII).
+    """
+    address = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    if ":" in address and "%" not in address:  # ipaddress accepts zone ids ("%eth0"); a URI would need "%25"
+        try:
+            return f"[{ipaddress.IPv6Address(address).compressed}]"
+        except ValueError:
+            pass  # zone ids ("%eth0") and anything else with a colon: not a host component
+    elif address == host and len(host) <= 253 and all(_LABEL.match(label) for label in host.split(".")):
+        return host
+    raise InvalidHostError(
+        f"host name {host!r} cannot go into a libvirt URI: it may hold only {HOST_RULE}",
+        "give the host its own URI with `vminv host set-uri HOST URI`, or scan it under a valid name",
+    )
+
+
+def check_template(template: str) -> str:
+    """The template itself is usable (scheme, port, IPv6 brackets): one error for the run, not one per host.
+
+    :raises UsageError: empty, no scheme, malformed.
+    """
     if not template:
         raise UsageError("empty libvirt URI template", f"use e.g. {DEFAULT_URI_TEMPLATE}")
-    uri = template.replace("{host}", host)
-    split = urlsplit(uri)
-    if not split.scheme:
-        raise UsageError(f"libvirt URI {uri!r} has no scheme", f"use e.g. {DEFAULT_URI_TEMPLATE}")
-    split_uri(uri)  # a bad port is the template's fault: say so once, not as every host's failure
-    return uri
+    uri = template.replace("{host}", "host")
+    if not _split(uri).scheme:
+        raise UsageError(f"libvirt URI {template!r} has no scheme", f"use e.g. {DEFAULT_URI_TEMPLATE}")
+    split_uri(uri)
+    return template
+
+
+def build_uri(template: str, host: str) -> str:
+    """Replace ``{host}`` in ``template``; a template without it is used as is.
+
+    :raises UsageError: the template is not usable (see :func:`check_template`).
+    :raises InvalidHostError: ``host`` is not a valid host name (see :func:`uri_host`).
+    """
+    check_template(template)
+    if "{host}" not in template:
+        return template
+    return template.replace("{host}", uri_host(host))
+
+
+def _split(uri: str) -> SplitResult:
+    try:
+        return urlsplit(uri)
+    except ValueError:  # "Invalid IPv6 URL": an unclosed '[' or stray ']'
+        raise UsageError(
+            f"libvirt URI {uri!r} is malformed (brackets)", "write an IPv6 host as qemu+ssh://root@[fe80::1]/system"
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -46,7 +107,11 @@ class UriParts:
 
 
 def split_uri(uri: str) -> UriParts:
-    split = urlsplit(uri)
+    """The parts of a libvirt URI.
+
+    :raises UsageError: malformed brackets, a bad port.
+    """
+    split = _split(uri)
     driver, _, transport = split.scheme.partition("+")
     try:
         port = split.port
@@ -77,7 +142,7 @@ def _decode(segment: str) -> tuple[str, str]:
 
 def with_params(uri: str, **overrides: str) -> str:
     """Return ``uri`` with query parameters set, all others kept in order."""
-    split = urlsplit(uri)
+    split = _split(uri)
     # The user's parameters are kept exactly as written; only ours are encoded here.
     kept = [segment for segment in _segments(split.query) if _decode(segment)[0] not in overrides]
     kept.extend(f"{quote(name, safe='')}={quote(value, safe='/:,')}" for name, value in overrides.items())

@@ -32,9 +32,9 @@ from vminv.errors import InventoryError, UsageError
 from vminv.scanner.model import HostResult, ScanResult
 from vminv.scanner.noderange import expand_noderange, read_noderange_file
 from vminv.scanner.replay import replay_hosts, save_replay, scan_replay
-from vminv.scanner.scan import HostTarget, ScanSettings, scan_hosts
+from vminv.scanner.scan import ScanSettings, host_target, scan_hosts
 from vminv.scanner.table import CSV_COLUMNS, RSCAN_COLUMNS, csv_rows, rscan_rows
-from vminv.scanner.uri import DEFAULT_URI_TEMPLATE, build_uri
+from vminv.scanner.uri import DEFAULT_URI_TEMPLATE, check_template
 
 PASSWORD_ENV = "VMINV_SSH_PASSWORD"
 
@@ -196,10 +196,11 @@ def cli(noderange: str | None, uri_template: str | None, transport: str, concurr
             ParameterSource.DEFAULT, None)
         transports = {h: transport if transport_given else stored.transports.get(h, transport) for h in hosts}
         password = _read_password(password_file) if "ssh" in transports.values() else None
+        check_template(template)
         targets = [
-            HostTarget(
-                name=h,
-                uri=stored.uris[h] if not uri_template and h in stored.uris else build_uri(template, h),
+            host_target(
+                h, template,
+                uri=None if uri_template else stored.uris.get(h),
                 transport=transports[h],
                 password=password if transports[h] == "ssh" else None,
             )
