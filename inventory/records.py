@@ -13,6 +13,7 @@ from collections.abc import Iterable
 import orjson
 
 from vminv.scanner.model import Disk, Graphics, GuestRecord, Nic, record_json_bytes
+from vminv.scanner.vdsm import configuration_metadata, image_path
 
 
 def record_bytes(guest: GuestRecord) -> bytes:
@@ -48,7 +49,13 @@ def _nic_text(nic: Nic) -> str:
 
 
 def _disk_text(disk: Disk) -> str:
-    parts = [disk.device, disk.type, disk.source or "(empty)", disk.target, disk.bus, disk.format]
+    image = image_path(disk.source)
+    if image is not None:
+        # A VDSM image: its path ends in the active volume and its format is that
+        # volume's; both move with every snapshot and merge (scanner/vdsm.py).
+        parts = [disk.device, disk.type, f"{image}/(active volume)", disk.target, disk.bus]
+    else:
+        parts = [disk.device, disk.type, disk.source or "(empty)", disk.target, disk.bus, disk.format]
     text = " ".join(part for part in parts if part)
     return f"{text} ro" if disk.readonly else text
 
@@ -66,8 +73,11 @@ def tracked_fields(guest: GuestRecord) -> dict[str, str | None]:
 
     Left out on purpose: the domain ``id``, NIC targets and graphics ports,
     which libvirt assigns afresh each time a guest starts; the host, whose
-    change is a move and recorded as such.
+    change is a move and recorded as such; VDSM's run-time bookkeeping (the
+    ovirt-vm keys VDSM writes itself, a VDSM disk's active volume and its
+    format), read from VDSM's code in :mod:`scanner.vdsm`.
     """
+    ovirt = configuration_metadata(guest.ovirt)
     return {
         "type": guest.type,
         "uuid": guest.uuid,
@@ -88,7 +98,7 @@ def tracked_fields(guest: GuestRecord) -> dict[str, str | None]:
         "graphics": _join(_graphics_text(g) for g in guest.graphics),
         "title": guest.title,
         "description": guest.description,
-        "ovirt": json.dumps(dict(guest.ovirt), sort_keys=True) if guest.ovirt is not None else None,
+        "ovirt": json.dumps(ovirt, sort_keys=True) if ovirt is not None else None,
     }
 
 
