@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -211,6 +212,66 @@ def run_command(profile: str, config_path: str | None, db_option: str | None, qu
     sys.exit(EXIT_OK)
 
 
+def _vminv_program() -> Path:
+    """The absolute path of this vminv: beside the running Python (a virtualenv), else on PATH."""
+    beside = Path(sys.executable).parent / "vminv"
+    if beside.is_file():
+        return beside
+    found = shutil.which("vminv")
+    if found:
+        return Path(found).resolve()
+    raise UsageError("cannot find the vminv program", "install vminv so that `vminv` is on PATH")
+
+
+@click.command("schedule")
+@click.argument("profile")
+@click.option("--every", "every_text", default="1h", show_default=True, metavar="PERIOD",
+              help="How often: 15m, 30m, 1h, 6h, 1d (periods that divide an hour or a day).")
+@click.option("--cron", "as_cron", is_flag=True, help="Print a crontab line instead of systemd units.")
+@click.option("--install", is_flag=True, help="Write the units into --unit-dir instead of printing them.")
+@click.option("--unit-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("/etc/systemd/system"),
+              show_default=True, help="Where --install writes the units.")
+@click.option("--user", metavar="NAME", help="Run the service as this user (default: root).")
+@click.option("--db", "db_option", metavar="PATH", help="Inventory database (default: the profile's db, else $VMINV_DB).")
+@config_option
+@handle_errors
+def schedule_command(profile: str, every_text: str, as_cron: bool, install: bool, unit_dir: Path,
+                     user: str | None, db_option: str | None, config_path: str | None) -> None:
+    """Print a hardened systemd .service and .timer (or a crontab line) that run PROFILE.
+
+    \b
+    Example:
+        vminv schedule prod --every 1h --install
+        systemctl daemon-reload && systemctl enable --now vminv-prod.timer
+    """
+    from vminv.runner.schedule import cron_line, parse_every, systemd_units
+
+    every = parse_every(every_text)
+    config, resolved = load_profile(config_path, profile)
+    config = config.resolve()
+    db = db_path_for(db_option, resolved).resolve()
+    if as_cron:
+        if install:
+            raise UsageError("--cron and --install cannot be combined", "add the line with `crontab -e`")
+        emit(cron_line(resolved, every, vminv=_vminv_program(), config=config) + "\n")
+        return
+    units = systemd_units(resolved, every, vminv=_vminv_program(), config=config, db_path=db, user=user)
+    if not install:
+        emit("\n".join(f"# {name}\n{text}" for name, text in units.items()))
+        return
+    for name, text in units.items():
+        path = unit_dir / name
+        try:
+            path.write_text(text, encoding="utf-8")
+            path.chmod(0o644)
+        except OSError as exc:
+            raise UsageError(f"cannot write {path}: {exc.strerror}", "run as root or pass --unit-dir DIR") from None
+        click.echo(f"wrote {path}", err=True)
+    timer = next(name for name in units if name.endswith(".timer"))
+    click.echo(f"enable it with: systemctl daemon-reload && systemctl enable --now {timer}", err=True)
+
+
 def register(group: click.Group) -> None:
     group.add_command(config_group)
     group.add_command(run_command)
+    group.add_command(schedule_command)
