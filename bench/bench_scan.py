@@ -27,6 +27,7 @@ import sys
 import tempfile
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
@@ -325,11 +326,70 @@ def bench_fan_out(lab: Lab, big: Path, runs: int, rtt: float) -> tuple[list[Row]
     return rows, ok
 
 
+def bare_client(uris: list[str], xml_threads: int) -> tuple[float, int]:
+    """The yardstick: plain libvirt-python opening every host at once, making the scanner's calls.
+
+    Per host: one read-only open, getAllDomainStats(STATE), XMLDesc of every
+    domain on ``xml_threads`` threads sharing the connection, the six host-fact
+    calls in the same pool, close. No deadline, no parsing, no ssh wrapper:
+    the least any client can do. Returns (wall seconds, domains read).
+    """
+    ensure_event_loop()
+
+    def one(uri: str) -> int:
+        conn = libvirt.openReadOnly(uri)
+        try:
+            stats = conn.getAllDomainStats(libvirt.VIR_DOMAIN_STATS_STATE, 0)
+            with ThreadPoolExecutor(max_workers=xml_threads) as pool:
+                facts = [pool.submit(call) for call in (conn.getCapabilities, conn.getInfo, conn.getHostname,
+                                                        conn.getType, conn.getVersion, conn.getLibVersion)]
+                xmls = list(pool.map(lambda pair: pair[0].XMLDesc(0), stats))
+                for future in facts:
+                    future.result()
+            return len(xmls)
+        finally:
+            conn.close()
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=len(uris)) as hosts:
+        domains = sum(hosts.map(one, uris))
+    return time.perf_counter() - started, domains
+
+
+def bench_against_bare_client(lab: Lab, nodes: list[Path], runs: int) -> tuple[list[Row], bool]:
+    """20 hosts x 50 guests with the scanner's defaults vs the bare client, runs interleaved.
+
+    Target: the scanner takes at most 1.15x the bare client's time. Both run in
+    this one process, alternating, so that the machine's load hits both alike.
+    """
+    targets = lab.targets(nodes[:20])
+    defaults = ScanSettings()
+    ours, bare, ratios, failed = [], [], [], 0
+    for _ in range(runs):
+        bare_wall, domains = bare_client([t.uri for t in targets], defaults.xmldesc_threads)
+        run = scan(targets, defaults)
+        failed = max(failed, run.failed)
+        if run.guests != domains:
+            print(f"    the scan found {run.guests} guests, the bare client {domains}", file=sys.stderr)
+        ours.append(run.wall_s)
+        bare.append(bare_wall)
+        ratios.append(run.wall_s / bare_wall)
+    ratio = median(ratios)
+    print(f"4. 20 hosts x 50 guests, scanner defaults (concurrency {defaults.concurrency}, "
+          f"{defaults.xmldesc_threads} XML threads): {median(ours):.2f} s; bare libvirt-python client "
+          f"{median(bare):.2f} s; ratio {ratio:.2f} (target <= 1.15; runs {', '.join(f'{r:.2f}' for r in ratios)}); "
+          f"failed hosts {failed}")
+    row = ("20 hosts x 50 guests, defaults, vs a bare libvirt-python client",
+           f"{median(ours):.2f} s vs {median(bare):.2f} s: **{ratio:.2f}x**",
+           f"target <= 1.15x; failed hosts: {failed}")
+    return [row], ratio <= 1.15 and failed == 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description="Benchmark scanner.scan.scan_hosts over simulated latency.")
     parser.add_argument("--runs", type=int, default=3, help="runs per figure (the median is reported)")
     parser.add_argument("--delay-ms", type=float, default=ONE_WAY_DELAY_MS, help="one-way delay per direction")
-    parser.add_argument("--only", choices=("many", "within", "fan-out"), action="append",
+    parser.add_argument("--only", choices=("many", "within", "fan-out", "bare"), action="append",
                         help="run only these parts (repeatable); default: all")
     args = parser.parse_args()
     if os.geteuid() != 0 or not libvirtd_running():
@@ -350,7 +410,8 @@ def main() -> int:
                             f"relay delay {args.delay_ms:g} ms each way; one open {opened:.2f} s")]
         parts = {"many": lambda: bench_many_hosts(lab, nodes, args.runs),
                  "within": lambda: bench_within_concurrency(lab, big, nodes, args.runs),
-                 "fan-out": lambda: bench_fan_out(lab, big, args.runs, rtt)}
+                 "fan-out": lambda: bench_fan_out(lab, big, args.runs, rtt),
+                 "bare": lambda: bench_against_bare_client(lab, nodes, args.runs)}
         met = True
         for name, part in parts.items():
             if not args.only or name in args.only:

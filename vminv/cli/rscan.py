@@ -117,7 +117,7 @@ def _print_problems(scan: ScanResult) -> None:
               help=f"libvirt URI template; {{host}} is replaced [default: {DEFAULT_URI_TEMPLATE}]")
 @click.option("--transport", type=click.Choice(["libvirt", "ssh"]), default="libvirt", show_default=True,
               help="libvirt's own remote driver, or paramiko + 'virsh --readonly' (password logins).")
-@click.option("-j", "--concurrency", type=click.IntRange(1, 512), default=16, show_default=True,
+@click.option("-j", "--concurrency", type=click.IntRange(1, 512), default=ScanSettings.concurrency, show_default=True,
               help="Hosts scanned at once.")
 @click.option("--timeout", "timeout_s", type=click.FloatRange(0.5, 86400), default=60.0, show_default=True,
               help="Seconds per host, connecting and scanning together.")
