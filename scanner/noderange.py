@@ -121,11 +121,19 @@ def read_noderange_file(path: str) -> str:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except OSError as exc:
         raise NodeRangeError(f"cannot read noderange file {path!r}: {exc.strerror}") from None
-    with os.fdopen(fd, "rb") as handle:
-        info = os.fstat(handle.fileno())
-        if not stat.S_ISREG(info.st_mode):
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise NodeRangeError(f"noderange file {path!r} is not a regular file")
-        data = handle.read(MAX_FILE_BYTES + 1)
+        data = b""
+        while len(data) <= MAX_FILE_BYTES:
+            chunk = os.read(fd, MAX_FILE_BYTES + 1 - len(data))
+            if not chunk:
+                break
+            data += chunk
+    except OSError as exc:
+        raise NodeRangeError(f"cannot read noderange file {path!r}: {exc.strerror}") from None
+    finally:
+        os.close(fd)
     if len(data) > MAX_FILE_BYTES:
         raise NodeRangeError(f"noderange file {path!r} is over {MAX_FILE_BYTES:,} bytes", "split it")
     try:

@@ -2,13 +2,15 @@
 # Runs xCAT's own NodeRange.pm, unmodified, over a fixture of tables, to derive
 # expected values for tests/test_noderange_xcat.py. Not run by the suite (xCAT's
 # code is not part of this repository); run by hand:
-#   perl tests/xcat_oracle/noderange_oracle.pl XCAT_CORE/perl-xCAT < fixture.json
+#   cd tests/xcat_oracle && perl noderange_oracle.pl XCAT_CORE/perl-xCAT < fixture.json > expected.json
+# (the ^file items name files relative to this folder).
 # The fixture (JSON on stdin): {"nodelist": {node: groups}, "nodegroup": [rows],
-# "tables": {table: {node: {column: value}}}, "ranges": [noderange, ...]}.
+# "tables": {table: {node: {column: value}}}, "ranges": [[noderange, source], ...]}.
 # Prints {noderange: {"nodes": [...], "missing": [...]} or {"error": text}}.
 use strict;
 use warnings;
 use JSON::PP;
+no warnings 'once';
 
 my $libdir = shift or die "usage: $0 PATH/TO/perl-xCAT < fixture.json\n";
 my $fixture = decode_json(do { local $/; <STDIN> });
@@ -60,7 +62,8 @@ push @INC, $libdir;
 require xCAT::NodeRange;
 
 my %result;
-foreach my $range (@{ $fixture->{ranges} }) {
+foreach my $item (@{ $fixture->{ranges} }) {
+    my $range = ref $item ? $item->[0] : $item;
     my @nodes = eval { xCAT::NodeRange::noderange($range) };
     if ($@) {
         (my $error = $@) =~ s/\s+at \S+ line \d+.*//s;
@@ -70,3 +73,4 @@ foreach my $range (@{ $fixture->{ranges} }) {
     }
 }
 print JSON::PP->new->canonical->pretty->encode(\%result);
+__END__
