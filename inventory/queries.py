@@ -16,6 +16,7 @@ from vminv.scanner.domainxml import DOMAIN_STATES
 from vminv.scanner.model import DomainProblem, HostFacts, HostResult, ScanResult
 from vminv.scanner.noderange import natural_key
 from vminv.scanner.units import kib_to_mib_text
+from vminv.scanner.uri import split_uri, uri_without_password
 
 
 def load_groups(db_path: Path) -> dict[str, list[str]]:
@@ -39,7 +40,8 @@ def host_uris(db_path: Path) -> dict[str, str]:
     if not db_path.exists():
         return {}
     with database(db_path, create=False) as db:
-        return dict(db.execute("SELECT name, uri FROM hosts WHERE uri IS NOT NULL AND uri != ''"))
+        rows = db.execute("SELECT name, uri FROM hosts WHERE uri IS NOT NULL AND uri != ''")
+        return {name: uri_without_password(uri) for name, uri in rows}
 
 
 def host_transports(db_path: Path) -> dict[str, str]:
@@ -50,19 +52,24 @@ def host_transports(db_path: Path) -> dict[str, str]:
         return dict(db.execute("SELECT name, transport FROM hosts WHERE transport IS NOT NULL AND transport != ''"))
 
 
-def set_host_uri(db_path: Path, host: str, uri: str, transport: str | None = None) -> None:
+def set_host_uri(db_path: Path, host: str, uri: str, transport: str | None = None) -> str:
     """Store the libvirt URI (and optionally the transport) rscan uses for ``host``.
 
     ``transport`` is ``libvirt`` (libvirt's own remote driver) or ``ssh``
     (paramiko, for hosts whose login is a password); None keeps what is stored.
 
+    A password in the URI (``root:pw@``) is never stored: libvirt ignores it.
+
+    :returns: the URI as stored (without a password).
     :raises UsageError: the host name is empty, the URI is not a libvirt URI or
         the transport is unknown
     """
     if not host.strip():
         raise UsageError("empty host name", "name the host as it appears in the noderange")
+    uri = uri_without_password(uri)
     if "://" not in uri:
         raise UsageError(f"{uri!r} is not a libvirt URI", "write e.g. qemu+ssh://root@kvmhost1/system")
+    split_uri(uri)  # malformed brackets, a bad port: refused now, not at every later scan
     if transport not in (None, "libvirt", "ssh"):
         raise UsageError(f"unknown transport {transport!r}", "use libvirt or ssh")
     with database(db_path, create=True) as db:
@@ -71,6 +78,11 @@ def set_host_uri(db_path: Path, host: str, uri: str, transport: str | None = Non
             "uri = excluded.uri, transport = COALESCE(excluded.transport, hosts.transport)",
             [host, uri, transport],
         )
+    return uri
+
+
+def _shown_uri(uri: str | None) -> str | None:
+    return None if uri is None else uri_without_password(uri)
 
 
 @dataclass(frozen=True)
@@ -100,7 +112,8 @@ def list_hosts(db_path: Path) -> list[HostRow]:
             " (SELECT COUNT(*) FROM guests g WHERE g.host = h.name AND g.status = 'present')"
             " FROM hosts h"
         ).fetchall()
-    return sorted((HostRow(*row) for row in rows), key=lambda h: natural_key(h.name))
+    # Databases written before passwords were stripped may still hold one: never shown.
+    return sorted((HostRow(row[0], _shown_uri(row[1]), *row[2:]) for row in rows), key=lambda h: natural_key(h.name))
 
 
 @dataclass(frozen=True)
@@ -254,8 +267,8 @@ def scan_coverage(db_path: Path, scan_id: int | None = None) -> tuple[int, list[
         ).fetchall()
     return scan_id, [
         HostCoverage(
-            host=host, uri=uri, status=status, error_class=error_class, error=error, duration_s=duration_s,
-            guest_count=guest_count, problems=len(json.loads(problems or "[]")),
+            host=host, uri=_shown_uri(uri), status=status, error_class=error_class, error=error,
+            duration_s=duration_s, guest_count=guest_count, problems=len(json.loads(problems or "[]")),
         )
         for host, uri, status, error_class, error, duration_s, guest_count, problems in rows
     ]
@@ -274,7 +287,7 @@ def load_scan(db_path: Path, scan_id: int | None = None) -> ScanResult:
         hosts = tuple(
             HostResult(
                 name=name,
-                uri=uri,
+                uri=uri_without_password(uri),
                 status=status,
                 error_class=error_class,
                 error=error,

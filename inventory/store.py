@@ -22,6 +22,7 @@ from vminv.inventory.track import fingerprints
 from vminv.inventory.write_history import record_history
 from vminv.inventory.write_nodes import apply_write_plan, write_domain_xml
 from vminv.scanner.model import ScanResult
+from vminv.scanner.uri import uri_without_password
 
 Progress = Callable[[str], None]
 
@@ -181,7 +182,7 @@ def _write_hosts(db: sqlite_utils.Database, scan: ScanResult, scan_id: int) -> N
                 scan_id,
                 host.name,
                 position,
-                host.uri,
+                uri_without_password(host.uri),  # also for results not built by the scanner
                 host.status,
                 host.error_class,
                 host.error,

@@ -27,6 +27,7 @@ from vminv.scanner.model import DomainProblem, GuestRecord, HostFacts, HostResul
 from vminv.scanner.noderange import natural_sorted
 from vminv.scanner.scan import sort_guests, utc_now
 from vminv.scanner.units import shown_value
+from vminv.scanner.uri import uri_without_password
 from vminv.scanner.xmlparse import MAX_HOST_DOCUMENT_BYTES, too_large
 
 HOST_FILE = "host.json"
@@ -117,6 +118,8 @@ def _host_meta(folder: Path) -> tuple[str | None, HostFacts | None, dict[str, st
     if uri is not None and not isinstance(uri, str):
         problems.append(f"uri is not a text ({type(uri).__name__}); left out")
         uri = None
+    elif uri is not None:
+        uri = uri_without_password(uri)  # never carried on into the DB or the output
     facts: HostFacts | None = None
     raw_facts = data.get("facts")
     if isinstance(raw_facts, dict):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -20,7 +20,17 @@ from vminv.scanner.live import HostScan, scan_error, scan_libvirt_host
 from vminv.scanner.model import GuestRecord, HostResult, ScanResult
 from vminv.scanner.noderange import natural_key
 from vminv.scanner.sshwrap import SshOptions, SshWrappers
-from vminv.scanner.uri import InvalidHostError, build_uri, split_uri, with_params
+from vminv.scanner.uri import (
+    DEFAULT_URI_TEMPLATE,
+    URI_PASSWORD_WARNING,
+    InvalidHostError,
+    build_uri,
+    check_template,
+    has_password,
+    split_uri,
+    uri_without_password,
+    with_params,
+)
 
 TRANSPORTS = ("libvirt", "ssh")
 
@@ -41,16 +51,61 @@ def host_target(name: str, template: str, *, uri: str | None = None, transport: 
     """The target for one host: its own ``uri`` when it has one, else ``template`` with ``{host}`` = ``name``.
 
     A name that is not a host name (see :func:`vminv.scanner.uri.uri_host`)
-    gives a target that fails at once, recorded like any failed host.
+    gives a target that fails at once, recorded like any failed host. A
+    password in the URI is removed (libvirt ignores it; it would reach ssh's
+    argv, the database and the output).
 
     :raises UsageError: the template itself is unusable (the same for every host).
     """
     if uri is not None:
-        return HostTarget(name, uri, transport, password)
+        return HostTarget(name, uri_without_password(uri), transport, password)
     try:
-        return HostTarget(name, build_uri(template, name), transport, password)
+        return HostTarget(name, uri_without_password(build_uri(template, name)), transport, password)
     except InvalidHostError as exc:
         return HostTarget(name, "", transport, password, unusable=exc)
+
+
+@dataclass(frozen=True)
+class TargetPlan:
+    targets: tuple[HostTarget, ...]
+    warnings: tuple[str, ...] = ()  # one line each, for the caller to show
+
+
+def plan_targets(
+    hosts: Sequence[str],
+    *,
+    uri_template: str | None = None,
+    transport: str | None = None,
+    stored_uris: Mapping[str, str] | None = None,
+    stored_transports: Mapping[str, str] | None = None,
+    read_password: Callable[[], str | None] = lambda: None,
+) -> TargetPlan:
+    """The targets of a live scan, with the precedence every caller shares.
+
+    For each host: a URI template or transport given for the run wins over the
+    host's own URI or transport stored with ``vminv host set-uri``, which wins
+    over the defaults (:data:`DEFAULT_URI_TEMPLATE`, ``libvirt``).
+
+    :param read_password: called once, and only when some host uses transport ``ssh``.
+    :raises UsageError: the template is unusable, or a transport is unknown.
+    """
+    stored_uris = stored_uris or {}
+    stored_transports = stored_transports or {}
+    template = check_template(uri_template or DEFAULT_URI_TEMPLATE)
+    own = {} if uri_template else {h: stored_uris[h] for h in hosts if h in stored_uris}
+    transports = {h: transport or stored_transports.get(h) or "libvirt" for h in hosts}
+    unknown = sorted(set(transports.values()) - set(TRANSPORTS))
+    if unknown:
+        raise UsageError(f"unknown transport {unknown[0]!r}", "use 'libvirt' or 'ssh'")
+    password = read_password() if "ssh" in transports.values() else None
+    targets = tuple(
+        host_target(h, template, uri=own.get(h), transport=transports[h],
+                    password=password if transports[h] == "ssh" else None)
+        for h in hosts
+    )
+    given = [template, *own.values()]
+    warnings = (URI_PASSWORD_WARNING,) if any(has_password(uri) for uri in given) else ()
+    return TargetPlan(targets, warnings)
 
 
 @dataclass(frozen=True)

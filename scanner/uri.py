@@ -74,6 +74,33 @@ def build_uri(template: str, host: str) -> str:
     return template.replace("{host}", uri_host(host))
 
 
+_AUTHORITY = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://)(?P<authority>[^/?#]*)")
+URI_PASSWORD_WARNING = (
+    "a password in a libvirt URI is ignored (libvirt's ssh transport cannot use one) "
+    "and was removed: it is never stored, shown or passed on; "
+    "use an ssh key, or --transport ssh with --password-file"
+)
+
+
+def uri_without_password(uri: str) -> str:
+    """``uri`` with the password removed from ``user:password@``: the form stored, shown and opened.
+
+    Never raises: it also cleans what a malformed or old stored URI holds.
+    """
+    found = _AUTHORITY.match(uri)
+    if found is None or "@" not in found["authority"]:
+        return uri
+    userinfo, _, hostport = found["authority"].rpartition("@")
+    if ":" not in userinfo:
+        return uri
+    user = userinfo.partition(":")[0]
+    return f"{found['head']}{user + '@' if user else ''}{hostport}{uri[found.end():]}"
+
+
+def has_password(uri: str) -> bool:
+    return uri_without_password(uri) != uri
+
+
 def _split(uri: str) -> SplitResult:
     try:
         return urlsplit(uri)

@@ -22,6 +22,7 @@ from vminv.cli.common import (
     render_table,
     resolve_db_path,
 )
+from vminv.scanner.uri import URI_PASSWORD_WARNING
 
 LS_COLUMNS = ("type", "name", "hypervisor", "id", "cpu", "memory", "nic", "disk", "state", "last_seen")
 SCAN_COLUMNS = (
@@ -239,9 +240,11 @@ def host_set_uri_command(host: str, uri: str, transport: str | None, db_path: st
 
     Example: vminv host set-uri kvmhost3 'qemu+ssh://admin@kvmhost3.example.com:2222/system'
     """
-    inventory.set_host_uri(resolve_db_path(db_path), host, uri, transport)
+    stored = inventory.set_host_uri(resolve_db_path(db_path), host, uri, transport)
+    if stored != uri:
+        _warn(f"vminv: warning: {URI_PASSWORD_WARNING}")
     via = f" over the {transport} transport" if transport else ""
-    _warn(f"{host}: rscan will connect to {uri}{via}")
+    _warn(f"{host}: rscan will connect to {stored}{via}")
 
 
 @host_group.command("ls")

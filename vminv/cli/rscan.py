@@ -32,9 +32,9 @@ from vminv.errors import InventoryError, UsageError
 from vminv.scanner.model import HostResult, ScanResult
 from vminv.scanner.noderange import expand_noderange, read_noderange_file
 from vminv.scanner.replay import replay_hosts, save_replay, scan_replay
-from vminv.scanner.scan import ScanSettings, host_target, scan_hosts
+from vminv.scanner.scan import ScanSettings, plan_targets, scan_hosts
 from vminv.scanner.table import CSV_COLUMNS, RSCAN_COLUMNS, csv_rows, rscan_rows
-from vminv.scanner.uri import DEFAULT_URI_TEMPLATE, check_template
+from vminv.scanner.uri import DEFAULT_URI_TEMPLATE
 
 PASSWORD_ENV = "VMINV_SSH_PASSWORD"
 
@@ -190,22 +190,16 @@ def cli(noderange: str | None, uri_template: str | None, transport: str, concurr
         if not noderange:
             raise UsageError("no NODERANGE given", "name the hosts to scan, e.g. rscan kvmhost[1-4]")
         hosts = _expand(noderange, db, use_db)
-        template = uri_template or DEFAULT_URI_TEMPLATE
-        # A per-host URI or transport from the inventory applies unless the run sets its own.
         transport_given = click.get_current_context().get_parameter_source("transport") not in (
             ParameterSource.DEFAULT, None)
-        transports = {h: transport if transport_given else stored.transports.get(h, transport) for h in hosts}
-        password = _read_password(password_file) if "ssh" in transports.values() else None
-        check_template(template)
-        targets = [
-            host_target(
-                h, template,
-                uri=None if uri_template else stored.uris.get(h),
-                transport=transports[h],
-                password=password if transports[h] == "ssh" else None,
-            )
-            for h in hosts
-        ]
+        plan = plan_targets(
+            hosts, uri_template=uri_template, transport=transport if transport_given else None,
+            stored_uris=stored.uris, stored_transports=stored.transports,
+            read_password=lambda: _read_password(password_file),
+        )
+        for line in plan.warnings:
+            _warn(f"rscan: warning: {line}")
+        targets = list(plan.targets)
         settings = ScanSettings(
             concurrency=concurrency, timeout_s=timeout_s, xmldesc_threads=xml_threads,
             known_hosts=known_hosts, accept_new_host_keys=accept_new_host_keys, keep_xml=keep_xml,

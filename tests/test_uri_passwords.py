@@ -1,0 +1,107 @@
+"""A password in a libvirt URI (``root:pw@``) is never passed on, stored or printed; one warning says so.
+
+libvirt's ssh transport cannot use it (and would pass ``root:pw`` to ssh's
+argv), so it is removed where a URI enters: the run's template, a stored
+per-host URI, ``vminv host set-uri``, a replay's ``host.json``; databases
+written before keep it on disk but never show it.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from vminv.cli.rscan import cli as rscan
+from vminv.cli.vminv import cli as vminv
+from vminv.scanner.scan import plan_targets
+from vminv.scanner.uri import URI_PASSWORD_WARNING, uri_without_password
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+NODES = FIXTURES / "nodes"
+SECRET = "s3cret-Pw"
+
+
+@pytest.mark.parametrize(("uri", "clean"), [
+    ("qemu+ssh://root:pw@kvm1/system?no_tty=1", "qemu+ssh://root@kvm1/system?no_tty=1"),
+    ("qemu+ssh://root:p@ss:w@kvm1:2222/system", "qemu+ssh://root@kvm1:2222/system"),
+    ("qemu+ssh://:pw@kvm1/system", "qemu+ssh://kvm1/system"),
+    ("qemu+ssh://root:@kvm1", "qemu+ssh://root@kvm1"),
+    ("qemu+ssh://root:pw@[::1/system", "qemu+ssh://root@[::1/system"),  # malformed: still cleaned
+    ("qemu+ssh://root@kvm1/system?keyfile=/a:b@c", "qemu+ssh://root@kvm1/system?keyfile=/a:b@c"),
+    ("qemu:///system", "qemu:///system"),
+    ("test:///tmp/a:b@c.xml", "test:///tmp/a:b@c.xml"),
+])
+def test_the_password_is_cut_from_the_user_part_only(uri: str, clean: str) -> None:
+    assert uri_without_password(uri) == clean
+
+
+def _db_bytes(db: Path) -> bytes:
+    return b"".join(p.read_bytes() for p in db.parent.glob(db.name + "*"))
+
+
+def test_rscan_neither_opens_stores_nor_prints_it(tmp_path: Path) -> None:
+    db = tmp_path / "inv.db"
+    template = f"test://root:{SECRET}@{NODES}/{{host}}.xml"
+    runner = CliRunner()
+    result = runner.invoke(rscan, ["kvmhost1,kvmhost2,kvmhost3", "--uri", template, "--db", str(db),
+                                   "--format", "json", "--save", str(tmp_path / "saved")], catch_exceptions=False)
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr.count(URI_PASSWORD_WARNING) == 1  # once per run, not once per host
+    assert SECRET not in result.stdout and SECRET not in result.stderr
+    assert json.loads(result.stdout)["hosts"][0]["uri"] == f"test://root@{NODES}/kvmhost1.xml"
+    assert SECRET.encode() not in _db_bytes(db)
+    for host_json in (tmp_path / "saved").glob("*/host.json"):
+        assert SECRET not in host_json.read_text()
+    for args in (["scans", "1", "--format", "json"], ["host", "ls", "--format", "json"], ["scans", "1"]):
+        shown = runner.invoke(vminv, [*args, "--db", str(db)], catch_exceptions=False)
+        assert shown.exit_code == 0 and SECRET not in shown.stdout
+
+
+def test_the_uri_handed_to_libvirt_has_no_password() -> None:
+    plan = plan_targets(["kvm1"], uri_template=f"qemu+ssh://root:{SECRET}@{{host}}/system")
+    assert [t.uri for t in plan.targets] == ["qemu+ssh://root@kvm1/system"]
+    assert plan.warnings == (URI_PASSWORD_WARNING,)
+    assert plan_targets(["kvm1"]).warnings == ()
+
+
+def test_host_set_uri_stores_it_without_and_says_so(tmp_path: Path) -> None:
+    db = tmp_path / "inv.db"
+    runner = CliRunner()
+    result = runner.invoke(vminv, ["host", "set-uri", "kvm1", f"qemu+ssh://admin:{SECRET}@kvm1:2222/system",
+                                   "--db", str(db)], catch_exceptions=False)
+    assert result.exit_code == 0 and URI_PASSWORD_WARNING in result.stderr
+    assert SECRET not in result.stderr + result.stdout
+    assert SECRET.encode() not in _db_bytes(db)
+    listed = runner.invoke(vminv, ["host", "ls", "--format", "json", "--db", str(db)], catch_exceptions=False)
+    assert json.loads(listed.stdout)[0]["uri"] == "qemu+ssh://admin@kvm1:2222/system"
+
+
+def test_a_replay_host_json_uri_is_cleaned(tmp_path: Path) -> None:
+    replay = tmp_path / "replay"
+    shutil.copytree(FIXTURES / "replay" / "kvmhost1", replay / "kvmhost1")
+    meta = replay / "kvmhost1" / "host.json"
+    data = json.loads(meta.read_text()) if meta.exists() else {}
+    meta.write_text(json.dumps({**data, "uri": f"qemu+ssh://root:{SECRET}@kvmhost1/system"}))
+    db = tmp_path / "inv.db"
+    result = CliRunner().invoke(rscan, ["--replay", str(replay), "--db", str(db), "--format", "json"],
+                                catch_exceptions=False)
+    assert SECRET not in result.stdout and SECRET.encode() not in _db_bytes(db)
+
+
+def test_an_old_database_holding_a_password_never_shows_it(tmp_path: Path) -> None:
+    db = tmp_path / "inv.db"
+    runner = CliRunner()
+    runner.invoke(rscan, ["kvmhost1", "--uri", f"test://{NODES}/{{host}}.xml", "--db", str(db)], catch_exceptions=False)
+    runner.invoke(vminv, ["host", "set-uri", "kvmhost1", f"test://{NODES}/kvmhost1.xml", "--db", str(db)],
+                  catch_exceptions=False)
+    with sqlite3.connect(db) as conn:  # as an earlier version wrote it
+        conn.execute("UPDATE scan_hosts SET uri = ?", [f"qemu+ssh://root:{SECRET}@kvmhost1/system"])
+        conn.execute("UPDATE hosts SET uri = ?", [f"qemu+ssh://root:{SECRET}@kvmhost1/system"])
+    for args in (["scans", "1", "--format", "json"], ["host", "ls", "--format", "json"], ["host", "ls"]):
+        shown = runner.invoke(vminv, [*args, "--db", str(db)], catch_exceptions=False)
+        assert shown.exit_code == 0 and SECRET not in shown.stdout, args
