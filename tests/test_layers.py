@@ -1,4 +1,4 @@
-"""The house reads bottom-up: errors and version, scanner, inventory, rhev, runner, cli.
+"""The house reads bottom-up: errors and version, scanner, inventory, rhev and report, runner, cli.
 
 Checked in the source (AST), not in ``sys.modules``: a test run imports
 everything, so only the source can tell who imports whom.
@@ -23,6 +23,7 @@ PACKAGES = {
     "vminv.inventory": ROOT / "inventory",
     "vminv.rhev": ROOT / "rhev",
     "vminv.runner": ROOT / "vminv" / "runner",
+    "vminv.report": ROOT / "report",
     "vminv.cli": ROOT / "vminv" / "cli",
 }
 
@@ -32,8 +33,9 @@ ALLOWED = {
     "vminv.scanner": {"vminv", "vminv.errors"},
     "vminv.inventory": {"vminv", "vminv.errors", "vminv.scanner"},
     "vminv.rhev": {"vminv", "vminv.errors", "vminv.scanner", "vminv.inventory"},
-    "vminv.runner": {"vminv", "vminv.errors", "vminv.scanner", "vminv.inventory", "vminv.rhev"},
-    "vminv.cli": {"vminv", "vminv.errors", "vminv.scanner", "vminv.inventory", "vminv.rhev", "vminv.runner"},
+    "vminv.report": {"vminv", "vminv.errors", "vminv.scanner", "vminv.inventory"},
+    "vminv.runner": {"vminv", "vminv.errors", "vminv.scanner", "vminv.inventory", "vminv.rhev", "vminv.report"},
+    "vminv.cli": {"vminv", "vminv.errors", "vminv.scanner", "vminv.inventory", "vminv.rhev", "vminv.report", "vminv.runner"},
 }
 
 # UI libraries belong to the CLI alone.
@@ -65,7 +67,7 @@ def _layer_of(name: str) -> str | None:
     """The project layer an imported dotted name belongs to, or None if foreign."""
     if name == "vminv" or name.startswith("vminv._") or name == "vminv.errors":
         return "vminv" if name != "vminv.errors" else "vminv.errors"
-    for layer in ("vminv.cli", "vminv.runner", "vminv.scanner", "vminv.inventory", "vminv.rhev"):
+    for layer in ("vminv.cli", "vminv.runner", "vminv.scanner", "vminv.inventory", "vminv.rhev", "vminv.report"):
         if name == layer or name.startswith(layer + "."):
             return layer
     return "vminv" if name.startswith("vminv") else None

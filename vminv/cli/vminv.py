@@ -16,10 +16,11 @@ def cli() -> None:
 def _register() -> None:
     # Each command module adds its commands to the group; kept in separate
     # modules so that each stays small and owned by its library.
-    from vminv.cli import inventory_cmds, rhev_cmds, run_cmds
+    from vminv.cli import inventory_cmds, report_cmds, rhev_cmds, run_cmds
 
     inventory_cmds.register(cli)
     rhev_cmds.register(cli)
+    report_cmds.register(cli)
     run_cmds.register(cli)
 
 
