@@ -18,10 +18,10 @@ from vminv.errors import UsageError
 from vminv.inventory.db import database
 from vminv.inventory.diff import ScanDiff, diff_scans
 from vminv.inventory.errors import UnknownScanError
-from vminv.inventory.queries import read_groups, resolve_scan_id
+from vminv.inventory.noderange_tables import expand_in_db
+from vminv.inventory.queries import resolve_scan_id
 from vminv.inventory.records import record_from_json
 from vminv.scanner.model import GuestRecord, HostFacts
-from vminv.scanner.noderange import expand_noderange
 
 # How many of a host's latest outcomes are read, enough for any sensible
 # "failed its last N scans" threshold.
@@ -174,7 +174,7 @@ def _selection(db: Any, noderange: str | None) -> set[str] | None:
     if not noderange:
         return None
     known = {row[0] for row in db.execute("SELECT node FROM guests UNION SELECT node FROM nodelist UNION SELECT name FROM hosts")}
-    return set(expand_noderange(noderange, read_groups(db), known))
+    return set(expand_in_db(db, noderange, known))
 
 
 def _host_outcomes(db: Any, scan_id: int) -> list[HostOutcome]:

@@ -84,6 +84,17 @@ def _device_columns(cls: type) -> tuple[Column, ...]:
 NIC_COLUMNS = _device_columns(Nic)
 DISK_COLUMNS = _device_columns(Disk)
 
+# vInfo names these record fields itself (or shows them in other tabs); any other
+# field of GuestRecord is appended, so that a field added to the record is reported.
+_INFO_FIELDS = frozenset({
+    "hypervisor", "name", "state", "uuid", "type", "id", "vcpus", "vcpus_current", "memory_kib",
+    "current_memory_kib", "os_type", "arch", "machine", "graphics", "guest_agent", "title", "description",
+    "ovirt", "nics", "disks", "cpu_sockets", "cpu_dies", "cpu_cores", "cpu_threads",
+})
+EXTRA_INFO_FIELDS = tuple(
+    Column(f.name, _kind_of(f.type), 12) for f in dataclasses.fields(GuestRecord) if f.name not in _INFO_FIELDS
+)
+
 
 def report_tabs(report: Report) -> list[Tab]:
     guests = report.guests
@@ -96,6 +107,7 @@ def report_tabs(report: Report) -> list[Tab]:
                 _mib(r.memory_kib), _mib(r.current_memory_kib), len(r.nics), len(r.disks), r.os_type, r.arch,
                 r.machine, _graphics(r), r.guest_agent, r.title, r.description, _json(r.ovirt),
                 g.first_seen, g.last_seen, g.state_since,
+                *(getattr(r, c.key) for c in EXTRA_INFO_FIELDS),
             )
 
     def cpu() -> Iterator[tuple[Any, ...]]:
@@ -168,7 +180,7 @@ def report_tabs(report: Report) -> list[Tab]:
             Column("disks", "int", 6), Column("os_type", width=7), Column("arch", width=8), Column("machine", width=16),
             Column("graphics", width=20), Column("guest_agent", "bool", 8), Column("title", width=24),
             Column("description", width=30), Column("ovirt", "json", 30), *_DATES,
-            Column("state_since", "datetime", 20),
+            Column("state_since", "datetime", 20), *EXTRA_INFO_FIELDS,
         ), info),
         Tab("vCPU", "cpu", "vCPUs", (
             *_GUEST, Column("vcpus", "int", 7), Column("vcpus_current", "int", 7), Column("cpu_sockets", "int", 8),

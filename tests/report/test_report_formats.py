@@ -39,7 +39,7 @@ def test_workbook_tabs_headers_types_and_no_formulas(tmp_path, hostile_report):
     assert "first_seen (UTC)" in headers and "memory_mib" in headers
     assert info.freeze_panes == "A2"
     assert info.auto_filter.ref and info.auto_filter.ref.startswith("A1:")
-    rows = {row[0].value: {h: c for h, c in zip(headers, row)} for row in info.iter_rows(min_row=2)}
+    rows = {row[0].value: dict(zip(headers, row)) for row in info.iter_rows(min_row=2)}
     assert set(rows) == {HOSTILE_NAME, "=cmd|' -C calc'!A0", "plain-guest"}
     plain = rows["plain-guest"]
     assert plain["vcpus"].data_type == "n" and plain["vcpus"].value == 2
