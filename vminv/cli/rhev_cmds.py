@@ -7,7 +7,6 @@ else a prompt (no echo) on a terminal; never from the command line.
 from __future__ import annotations
 
 import dataclasses
-import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -28,9 +27,9 @@ from vminv.cli.common import (
     resolve_db_path,
     stderr_is_terminal,
 )
+from vminv.cli.secrets import ENGINE_PASSWORD_ENV, engine_password
 from vminv.errors import UsageError
 
-PASSWORD_ENV = "VMINV_RHEVM_PASSWORD"
 FINDING_COLUMNS = ("kind", "guest", "uuid", "engine_host", "scanned_host", "match", "detail")
 
 
@@ -38,34 +37,12 @@ def _warn(line: str) -> None:
     click.echo(line, err=True)
 
 
-def _read_password(password_file: str | None, user: str) -> str:
-    if password_file:
-        try:
-            password = Path(password_file).expanduser().read_text(encoding="utf-8").rstrip("\r\n")
-        except OSError as exc:
-            raise UsageError(f"cannot read password file {password_file}: {exc.strerror}") from None
-        except UnicodeDecodeError:
-            raise UsageError(f"password file {password_file} is not UTF-8 text",
-                             "write the password into it as plain UTF-8 text") from None
-        if not password:
-            raise UsageError(f"password file {password_file} is empty", "write the password into it")
-        return password
-    if os.environ.get(PASSWORD_ENV):
-        return os.environ[PASSWORD_ENV]
-    if sys.stdin.isatty():
-        return str(click.prompt(f"password for {user}", hide_input=True, err=True))
-    raise UsageError(
-        f"no password for {user}",
-        f"give --password-file FILE or set {PASSWORD_ENV} (it is never taken from the command line)",
-    )
-
-
 def _engine_options(func: Callable[..., Any]) -> Callable[..., Any]:
     options = [
         click.option("-m", "--rhevm", "url", required=True, metavar="URL",
                      help="The engine: https://HOST[:PORT] (the API path is found by itself)."),
         click.option("--user", default="admin@internal", show_default=True, help="Engine user as user@profile."),
-        click.option("--password-file", metavar="FILE", help=f"File holding the password (else ${PASSWORD_ENV}, else a prompt)."),
+        click.option("--password-file", metavar="FILE", help=f"File holding the password (else ${ENGINE_PASSWORD_ENV}, else a prompt)."),
         click.option("--ca-file", type=click.Path(dir_okay=False), metavar="FILE",
                      help="CA certificate to verify the engine with (see `vminv ca`); default: the system store."),
         click.option("--insecure", is_flag=True, help="Do not verify the engine's TLS certificate (warns)."),
@@ -96,7 +73,7 @@ def _settings(url: str, user: str, password_file: str | None, ca_file: str | Non
     )
     if not need_password:
         return settings
-    return dataclasses.replace(settings, password=_read_password(password_file, user))
+    return dataclasses.replace(settings, password=engine_password(password_file, user))
 
 
 def _progress() -> Callable[[str], None] | None:

@@ -28,6 +28,7 @@ from vminv.cli.common import (
     stderr_is_terminal,
     wait_option,
 )
+from vminv.cli.secrets import SSH_PASSWORD_ENV, ssh_password
 from vminv.errors import InventoryError, UsageError
 from vminv.scanner.model import HostResult, ScanResult
 from vminv.scanner.noderange import expand_noderange, read_noderange_file
@@ -35,8 +36,6 @@ from vminv.scanner.replay import replay_hosts, save_replay, scan_replay
 from vminv.scanner.scan import ScanSettings, plan_targets, scan_hosts
 from vminv.scanner.table import CSV_COLUMNS, RSCAN_COLUMNS, csv_rows, rscan_rows
 from vminv.scanner.uri import DEFAULT_URI_TEMPLATE
-
-PASSWORD_ENV = "VMINV_SSH_PASSWORD"
 
 
 def _warn(line: str) -> None:
@@ -62,20 +61,6 @@ class _Progress:
         if self.enabled:
             sys.stderr.write("\r\x1b[K")
             sys.stderr.flush()
-
-
-def _read_password(password_file: str | None) -> str | None:
-    """For ``--transport ssh``: a file, else $VMINV_SSH_PASSWORD, else a prompt on a terminal."""
-    if password_file:
-        try:
-            return Path(password_file).read_text(encoding="utf-8").rstrip("\r\n")
-        except OSError as exc:
-            raise UsageError(f"cannot read password file {password_file}: {exc.strerror}") from None
-    if os.environ.get(PASSWORD_ENV):
-        return os.environ[PASSWORD_ENV]
-    if sys.stdin.isatty():
-        return click.prompt("ssh password", hide_input=True, err=True)
-    return None  # key-based login through paramiko
 
 
 @dataclass(frozen=True)
@@ -127,8 +112,8 @@ def _print_problems(scan: ScanResult) -> None:
               help="ssh known_hosts file to check host keys against (default: ssh's own).")
 @click.option("--accept-new-host-keys", is_flag=True,
               help="Accept and remember keys of hosts never seen before (a changed key is always refused).")
-@click.option("--password-file", type=click.Path(dir_okay=False), default=None,
-              help=f"File holding the ssh password for --transport ssh (else ${PASSWORD_ENV}, else a prompt).")
+@click.option("--password-file", metavar="FILE", default=None,
+              help=f"File holding the ssh password for --transport ssh (else ${SSH_PASSWORD_ENV}, else a prompt).")
 @click.option("--replay", "replay_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Scan saved 'virsh dumpxml' files in DIR/HOST/*.xml instead of live hosts.")
 @click.option("--save", "save_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
@@ -195,7 +180,7 @@ def cli(noderange: str | None, uri_template: str | None, transport: str, concurr
         plan = plan_targets(
             hosts, uri_template=uri_template, transport=transport if transport_given else None,
             stored_uris=stored.uris, stored_transports=stored.transports,
-            read_password=lambda: _read_password(password_file),
+            read_password=lambda: ssh_password(password_file),
         )
         for line in plan.warnings:
             _warn(f"rscan: warning: {line}")

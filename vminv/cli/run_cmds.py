@@ -123,19 +123,18 @@ def _overrides(ctx: click.Context, names: Mapping[str, str], values: Mapping[str
 
 
 def _secrets(profile: Profile) -> Any:
-    from vminv.cli.rhev_cmds import _read_password as read_engine_password
-    from vminv.cli.rscan import _read_password as read_ssh_password
+    from vminv.cli.secrets import engine_password, ssh_password
     from vminv.runner.run import RunSecrets
 
     ssh = profile.password
     if ssh is None and (profile.transport == "ssh" or profile.password_file):
-        ssh = read_ssh_password(str(profile.password_file) if profile.password_file else None)
+        ssh = ssh_password(profile.password_file)
     engine = None
     if profile.engine is not None:
         engine = profile.engine.password
         if engine is None:
             password_file = profile.engine.password_file
-            engine = read_engine_password(str(password_file) if password_file else None, profile.engine.user)
+            engine = engine_password(password_file, profile.engine.user)
     return RunSecrets(ssh_password=ssh, engine_password=engine)
 
 
