@@ -18,7 +18,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from vminv.errors import UsageError
-from vminv.rhev.model import EngineCluster, EngineNetwork, EngineSnapshot, EngineStorageDomain, EngineTemplate
+from vminv.rhev.model import (
+    EngineCluster,
+    EngineHost,
+    EngineNetwork,
+    EngineSnapshot,
+    EngineStorageDomain,
+    EngineTemplate,
+    EngineVm,
+)
 from vminv.rhev.settings import EngineSettings
 from vminv.rhev.snapshot import read_engine
 
@@ -28,6 +36,9 @@ KINDS = {
     "sd": ("storagedomains", ("storagedomains",)),
     "nw": ("networks", ("networks",)),
     "tpl": ("templates", ("templates", "clusters")),
+    # Beyond xCAT's lsve (dc, cl, sd, nw, tpl): what the engine knows of VMs and hosts.
+    "vm": ("vms", ("vms", "hosts", "clusters")),
+    "host": ("hosts", ("hosts", "clusters")),
 }
 
 
@@ -103,6 +114,52 @@ def _template(template: EngineTemplate, engine: EngineSnapshot) -> LsveObject:
     })
 
 
+def _joined(values: Iterable[str | None]) -> str | None:
+    present = [v for v in values if v]
+    return ",".join(present) if present else None
+
+
+def _vm(vm: EngineVm, engine: EngineSnapshot) -> LsveObject:
+    cluster = engine.cluster_of(vm.cluster_id)
+    host = engine.hosts_by_id.get(vm.host_id or "")
+    guest_os = " ".join(p for p in (vm.guest_os_distribution, vm.guest_os_version) if p) or None
+    return _object("vms", vm.name, {
+        "cluster": cluster.name if cluster else None,
+        "cpu": vm.vcpus,
+        "fqdn": vm.fqdn,
+        "guaranteed_memory": vm.guaranteed_memory_bytes,
+        "guest_os": guest_os,
+        "ha": vm.high_availability,
+        "host": host.name if host else None,
+        "ips": _joined(vm.guest_ips),
+        "memory": vm.memory_bytes,
+        "ostype": vm.os_type,
+        "pending_configuration": vm.pending_configuration,
+        "pinned_hosts": _joined(
+            (engine.hosts_by_id[h].name if h in engine.hosts_by_id else h) for h in vm.pinned_host_ids
+        ),
+        "state": vm.status,
+        "uuid": vm.id,
+    })
+
+
+def _host(host: EngineHost, engine: EngineSnapshot) -> LsveObject:
+    cluster = engine.cluster_of(host.cluster_id)
+    return _object("hosts", host.name, {
+        "address": host.address,
+        "cluster": cluster.name if cluster else None,
+        "cpu_model": host.cpu_model,
+        "hardware": " ".join(p for p in (host.hardware_manufacturer, host.hardware_product) if p) or None,
+        "libvirt": host.libvirt_version,
+        "os": " ".join(p for p in (host.os_type, host.os_version) if p) or None,
+        "serial": host.hardware_serial,
+        "state": host.status,
+        "type": host.type,
+        "uuid": host.hardware_uuid,
+        "vdsm": host.vdsm_version,
+    })
+
+
 def _by_name(items: Iterable[Any]) -> list[Any]:
     return sorted(items, key=lambda item: (item.name.casefold(), item.id))
 
@@ -110,7 +167,7 @@ def _by_name(items: Iterable[Any]) -> list[Any]:
 def build_lsve(engine: EngineSnapshot, kind: str, name: str | None = None) -> list[LsveObject]:
     """The objects of one kind (dc, cl, sd, nw, tpl), optionally only the one named."""
     if kind not in KINDS:
-        raise UsageError(f"unknown object type {kind!r}", "use one of dc, cl, sd, nw, tpl")
+        raise UsageError(f"unknown object type {kind!r}", f"use one of {', '.join(KINDS)}")
     objects: list[LsveObject]
     if kind == "dc":
         objects = []
@@ -130,6 +187,10 @@ def build_lsve(engine: EngineSnapshot, kind: str, name: str | None = None) -> li
         objects = [_storage_domain(s) for s in _by_name(engine.storage_domains)]
     elif kind == "nw":
         objects = [_network(n) for n in _by_name(engine.networks)]
+    elif kind == "vm":
+        objects = [_vm(v, engine) for v in _by_name(engine.vms)]
+    elif kind == "host":
+        objects = [_host(h, engine) for h in _by_name(engine.hosts)]
     else:
         objects = [_template(t, engine) for t in _by_name(engine.templates)]
     if name is None:
@@ -162,6 +223,7 @@ def list_engine_objects(settings: EngineSettings, kind: str, name: str | None = 
                         progress: Callable[[str], None] | None = None) -> list[LsveObject]:
     """Read what ``kind`` needs from the engine and build the lsve objects."""
     if kind not in KINDS:
-        raise UsageError(f"unknown object type {kind!r}", "use one of dc, cl, sd, nw, tpl")
-    engine = read_engine(settings, parts=KINDS[kind][1], vm_details=False, progress=progress)
+        raise UsageError(f"unknown object type {kind!r}", f"use one of {', '.join(KINDS)}")
+    # The guest agent's addresses come with the NICs (v4 reported_devices).
+    engine = read_engine(settings, parts=KINDS[kind][1], vm_details=kind == "vm", progress=progress)
     return build_lsve(engine, kind, name)

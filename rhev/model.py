@@ -95,6 +95,16 @@ class EngineHost(_Record):
     cpu_cores: int | None
     cpu_threads: int | None
     memory_bytes: int | None
+    # What the host runs, as VDSM reports it (v3 attributes, v4 elements).
+    os_type: str | None = None  # RHEL, oVirt Node, RHEV Hypervisor, ...
+    os_version: str | None = None  # full version: "7.6 - 4.el7"
+    vdsm_version: str | None = None  # version/full_version: "vdsm-4.30.17-1.el7ev"
+    libvirt_version: str | None = None  # libvirt_version/full_version
+    cpu_model: str | None = None  # cpu/name: "Intel(R) Xeon(R) Gold 6130 CPU @ 2.10GHz"
+    cpu_type: str | None = None  # cpu/type (v4): the engine's CPU family
+    hardware_serial: str | None = None  # hardware_information/serial_number (3.2+)
+    hardware_manufacturer: str | None = None
+    hardware_product: str | None = None
 
 
 @dataclass(frozen=True)
@@ -157,6 +167,8 @@ class EngineNic(_Record):
     plugged: bool | None
     network_id: str | None  # v3 directly; v4 through the vNIC profile
     vnic_profile_id: str | None  # v4 (and v3 from 3.3)
+    # Addresses the guest agent reports on this NIC (reported_devices), running VMs only.
+    guest_ips: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -173,6 +185,11 @@ class EngineDisk(_Record):
     status: str | None
     content_type: str | None  # data, ovf_store, hosted_engine, ...
     storage_domain_ids: tuple[str, ...]
+    image_id: str | None = None  # the active volume (VDSM's volumeID), not the disk id
+    shareable: bool | None = None
+    sparse: bool | None = None
+    storage_type: str | None = None  # image, lun, cinder, managed_block_storage
+    logical_name: str | None = None  # /dev/vda as the guest agent reports it (v4 attachment)
 
 
 @dataclass(frozen=True)
@@ -197,6 +214,23 @@ class EngineVm(_Record):
     # None when not read (no follow= and per-VM reads skipped); () when none.
     nics: tuple[EngineNic, ...] | None = None
     disks: tuple[EngineDisk, ...] | None = None
+    # Reported by the guest agent while the VM runs (v4 elements; v3 guest_info).
+    fqdn: str | None = None
+    guest_os_family: str | None = None  # guest_operating_system (v4): Linux, Windows
+    guest_os_distribution: str | None = None  # CentOS Linux, Red Hat Enterprise Linux, ...
+    guest_os_version: str | None = None  # version/full_version
+    guest_os_kernel: str | None = None  # kernel/version/full_version
+    # v3 guest_info/ips, v4 the NICs' reported_devices: every address, in order, once.
+    guest_ips: tuple[str, ...] = ()
+    # Configuration.
+    guaranteed_memory_bytes: int | None = None  # memory_policy/guaranteed
+    max_memory_bytes: int | None = None  # memory_policy/max (4.1+): libvirt's <maxMemory>
+    high_availability: bool | None = None  # high_availability/enabled
+    ha_priority: int | None = None
+    placement_affinity: str | None = None  # migratable, user_migratable, pinned
+    pinned_host_ids: tuple[str, ...] = ()  # placement_policy/hosts (v3 3.x: placement_policy/host)
+    # True when a configuration change waits for the next start (next_run_configuration_exists).
+    pending_configuration: bool | None = None
 
     @property
     def vcpus(self) -> int | None:
@@ -264,6 +298,33 @@ class EngineSnapshot:
             profile = self.vnic_profiles_by_id.get(nic.vnic_profile_id)
             network_id = profile.network_id if profile else None
         return self.networks_by_id.get(network_id or "")
+
+    def host_names(self, host_ids: tuple[str, ...]) -> list[str]:
+        return [self.hosts_by_id[h].name if h in self.hosts_by_id else h for h in host_ids]
+
+    def vm_facts(self, vm: EngineVm) -> dict[str, Any]:
+        """What the engine and its guest agent say about ``vm`` beyond placement (reconcile JSON, reports)."""
+        return {
+            "fqdn": vm.fqdn,
+            "guest_os": {"family": vm.guest_os_family, "distribution": vm.guest_os_distribution,
+                         "version": vm.guest_os_version, "kernel": vm.guest_os_kernel},
+            "guest_ips": list(vm.guest_ips),
+            "guaranteed_memory_bytes": vm.guaranteed_memory_bytes,
+            "high_availability": vm.high_availability,
+            "ha_priority": vm.ha_priority,
+            "placement_affinity": vm.placement_affinity,
+            "pinned_hosts": self.host_names(vm.pinned_host_ids),
+            "pending_configuration": vm.pending_configuration,
+        }
+
+    def host_facts(self, host: EngineHost) -> dict[str, Any]:
+        """An engine host's identity and software, as VDSM reports them."""
+        return {
+            "name": host.name, "address": host.address, "status": host.status, "type": host.type,
+            "os_type": host.os_type, "os_version": host.os_version, "vdsm_version": host.vdsm_version,
+            "libvirt_version": host.libvirt_version, "cpu_model": host.cpu_model,
+            "hardware_serial": host.hardware_serial, "hardware_uuid": host.hardware_uuid,
+        }
 
     def to_dict(self) -> dict[str, Any]:
         return {

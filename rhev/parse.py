@@ -9,6 +9,7 @@ and accept both spellings of everything that changed between v3 and v4
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from datetime import datetime
 from typing import TypeVar
@@ -262,11 +263,18 @@ def cluster_from(element: Element) -> EngineCluster:
     )
 
 
+def _full_version(element: Element | None) -> str | None:
+    """``<version full_version=".."/>`` (v3) or ``<version><full_version>..`` (v4)."""
+    return _field(element, "full_version")
+
+
 def host_from(element: Element) -> EngineHost:
     sockets, cores, threads = _topology(element)
     host_type = _lower(_text(element, "type"))
     if host_type == "rhev-h":
         host_type = "rhev_h"  # v3 spelling of the same enum member
+    os_element = element.find("os")
+    cpu = element.find("cpu")
     return EngineHost(
         id=_required_id(element, "hosts"),
         name=_name(element),
@@ -279,6 +287,15 @@ def host_from(element: Element) -> EngineHost:
         cpu_cores=cores,
         cpu_threads=threads,
         memory_bytes=_int(_text(element, "memory")),
+        os_type=_field(os_element, "type"),
+        os_version=_full_version(os_element.find("version")) if os_element is not None else None,
+        vdsm_version=_full_version(element.find("version")),
+        libvirt_version=_full_version(element.find("libvirt_version")),
+        cpu_model=_text(cpu, "name"),
+        cpu_type=_text(cpu, "type"),
+        hardware_serial=_text(element, "hardware_information/serial_number"),
+        hardware_manufacturer=_text(element, "hardware_information/manufacturer"),
+        hardware_product=_text(element, "hardware_information/product_name"),
     )
 
 
@@ -386,8 +403,24 @@ def _topology_of(cpu: Element | None) -> tuple[int | None, int | None, int | Non
     )
 
 
+def _ips(container: Element | None) -> list[str]:
+    """``<ips><ip address=".."/>`` (v3) or ``<ips><ip><address>..`` (v4)."""
+    if container is None:
+        return []
+    return [address for ip in container.iterfind("ip") if (address := _field(ip, "address"))]
+
+
+def _unique(values: list[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(values))
+
+
 def nic_from(element: Element) -> EngineNic:
     fields = _Fields(element)
+    reported = fields.node("reported_devices")
+    ips: list[str] = []
+    if reported is not None:
+        for device in reported.iterfind("reported_device"):
+            ips.extend(_ips(device.find("ips")))
     return EngineNic(
         id=_required_id(element, "nics"),
         name=fields.text("name"),
@@ -396,6 +429,7 @@ def nic_from(element: Element) -> EngineNic:
         plugged=_bool(fields.text("plugged")),
         network_id=fields.ref("network"),
         vnic_profile_id=fields.ref("vnic_profile"),
+        guest_ips=_unique(ips),
     )
 
 
@@ -419,6 +453,11 @@ def disk_from(element: Element) -> EngineDisk:
         storage_domain_ids=tuple(
             sd.get("id") or "" for sd in domains.iterfind("storage_domain") if sd.get("id")
         ) if domains is not None else (),
+        image_id=fields.text("image_id"),
+        shareable=_bool(fields.text("shareable")),
+        sparse=_bool(fields.text("sparse")),
+        storage_type=_lower(fields.text("storage_type")),
+        logical_name=fields.text("logical_name"),
     )
 
 
@@ -439,6 +478,7 @@ def disk_attachment_from(element: Element) -> EngineDisk:
         status=None,
         content_type=None,
         storage_domain_ids=(),
+        logical_name=fields.text("logical_name"),
     )
 
 
@@ -450,11 +490,33 @@ def _inline(container: Element | None, plural: str, convert: Callable[[Element],
     return tuple(convert(child) for child in container if child.tag == singular)
 
 
+def _pinned_hosts(placement: Element | None) -> tuple[str, ...]:
+    """``placement_policy/hosts/host`` (v4, v3 3.6) or the single ``placement_policy/host`` (v3)."""
+    if placement is None:
+        return ()
+    hosts = [h.get("id") or "" for h in placement.iterfind("hosts/host")]
+    hosts += [h.get("id") or "" for h in placement.iterfind("host")]
+    return _unique([h for h in hosts if h])
+
+
+def with_nics(vm: EngineVm, nics: tuple[EngineNic, ...] | None) -> EngineVm:
+    """``vm`` with its NICs, and the addresses the guest agent reports on them among its guest IPs."""
+    ips = list(vm.guest_ips)
+    for nic in nics or ():
+        ips.extend(nic.guest_ips)
+    return dataclasses.replace(vm, nics=nics, guest_ips=_unique(ips))
+
+
 def vm_from(element: Element) -> EngineVm:
     fields = _Fields(element)
     sockets, cores, threads = _topology_of(fields.node("cpu"))
     os_element = fields.node("os")
-    return EngineVm(
+    guest_os = fields.node("guest_operating_system")  # v4
+    guest_info = fields.node("guest_info")  # v3
+    policy = fields.node("memory_policy")
+    availability = fields.node("high_availability")
+    placement = fields.node("placement_policy")
+    vm = EngineVm(
         id=_required_id(element, "vms").lower(),
         name=fields.text("name") or "",
         status=fields.status(),
@@ -472,9 +534,22 @@ def vm_from(element: Element) -> EngineVm:
         creation_time=_date(fields.text("creation_time")),
         start_time=_date(fields.text("start_time")),
         stop_time=_date(fields.text("stop_time")),
-        nics=_inline(fields.node("nics"), "nics", nic_from),
+        fqdn=fields.text("fqdn") or _text(guest_info, "fqdn"),
+        guest_os_family=_text(guest_os, "family"),
+        guest_os_distribution=_text(guest_os, "distribution"),
+        guest_os_version=_full_version(guest_os.find("version")) if guest_os is not None else None,
+        guest_os_kernel=_full_version(guest_os.find("kernel/version")) if guest_os is not None else None,
+        guest_ips=_unique(_ips(guest_info.find("ips")) if guest_info is not None else []),
+        guaranteed_memory_bytes=_int(_text(policy, "guaranteed")),
+        max_memory_bytes=_int(_text(policy, "max")),
+        high_availability=_bool(_text(availability, "enabled")),
+        ha_priority=_int(_text(availability, "priority")),
+        placement_affinity=_lower(_text(placement, "affinity")),
+        pinned_host_ids=_pinned_hosts(placement),
+        pending_configuration=_bool(fields.text("next_run_configuration_exists")),
         disks=_inline(fields.node("disk_attachments"), "disk_attachments", disk_attachment_from),
     )
+    return with_nics(vm, _inline(fields.node("nics"), "nics", nic_from))
 
 
 def parse_collection(data: bytes, plural: str, convert: Callable[[Element], T], what: str) -> list[T]:

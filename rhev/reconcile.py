@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from vminv.rhev.matching import EXTERNAL_PREFIX, Matching, match
@@ -63,9 +63,11 @@ class Finding:
     scanned_host: str | None  # where the scan found it (comma-joined when several)
     detail: str
     match: str | None = None  # "uuid" | "name" (a name-only match); None when unmatched
+    # The engine's facts of the VM (EngineSnapshot.vm_facts); None for unmanaged guests.
+    engine_facts: Mapping[str, Any] | None = field(default=None, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        return dataclasses.asdict(self)  # engine_facts is a plain dict of JSON values
 
 
 def _mib(value_bytes: int) -> str:
@@ -137,6 +139,7 @@ class _Reconciler:
         self.findings.append(Finding(
             kind=kind, guest=vm.name or vm.id, uuid=vm.id, engine_host=self.engine_host_name(vm.host_id),
             scanned_host=scanned, detail=detail, match=self.matching.matched_by.get(vm.id),
+            engine_facts=self.engine.vm_facts(vm),
         ))
 
     def vm(self, vm: EngineVm) -> None:

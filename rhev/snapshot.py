@@ -35,6 +35,7 @@ from vminv.rhev.parse import (
     template_from,
     vm_from,
     vnic_profile_from,
+    with_nics,
 )
 from vminv.rhev.settings import EngineSettings
 
@@ -56,6 +57,7 @@ def _merge_disks(attachments: Iterable[EngineDisk], disks: Mapping[str, EngineDi
             bootable=attachment.bootable,
             active=attachment.active,
             read_only=attachment.read_only,
+            logical_name=attachment.logical_name or disk.logical_name,
         ))
     return tuple(merged)
 
@@ -86,7 +88,7 @@ def _read_vms(client: EngineClient, api: EngineApi, vm_details: bool, progress: 
                 disks = tuple(disk_attachment_from(e) for e in elements)
             else:
                 disks = tuple(disk_from(e) for e in read_whole(client, api, vm_href(api, vm.id, "disks"), "disks"))
-            detailed.append(dataclasses.replace(vm, nics=nics, disks=disks))
+            detailed.append(dataclasses.replace(with_nics(vm, nics), disks=disks))
             if progress is not None and index % 100 == 0:
                 progress(f"vms: details of {index}/{len(vms)}")
         vms = detailed

@@ -48,6 +48,7 @@ class ReconcileReport:
                 "vms": len(self.engine.vms),
                 "hosts": len(self.engine.hosts),
             },
+            "engine_hosts": [self.engine.host_facts(h) for h in self.engine.hosts],
             "summary": self.summary,
             "findings": [f.to_dict() for f in self.findings],
             "attributes": self.attributes.to_dict() if self.attributes is not None else None,

@@ -296,8 +296,18 @@ def host(h: dict[str, Any], ctx: Context) -> Element:
         sub(el, "external_status", "ok")
         hardware()
         sub(el, "kdump_status", "disabled")
+        libvirt = sub(el, "libvirt_version")
+        for tag, value in (("build", 0), ("full_version", h.get("libvirt", "libvirt-4.5.0-10.el7_6.10")),
+                           ("major", 4), ("minor", 5), ("revision", 0)):
+            sub(libvirt, tag, value)
         sub(el, "max_scheduling_memory", memory - 404750336)
         sub(el, "memory", memory)
+        os_el = sub(el, "os")
+        sub(os_el, "type", h.get("os", "RHEL"))
+        os_version = sub(os_el, "version")
+        sub(os_version, "full_version", h.get("os_version", "7.6 - 4.el7"))
+        sub(os_version, "major", 7)
+        sub(os_version, "minor", 6)
         sub(el, "port", 54321)
         sub(el, "protocol", "stomp")
         spm = sub(el, "spm")
@@ -307,8 +317,8 @@ def host(h: dict[str, Any], ctx: Context) -> Element:
         sub(el, "type", host_type)
         sub(el, "update_available", False)
         ver = sub(el, "version")
-        for tag, value in (("build", 17), ("full_version", "vdsm-4.30.17-1.el7ev"), ("major", 4), ("minor", 30),
-                           ("revision", 0)):
+        for tag, value in (("build", 17), ("full_version", h.get("vdsm", "vdsm-4.30.17-1.el7ev")), ("major", 4),
+                           ("minor", 30), ("revision", 0)):
             sub(ver, tag, value)
         ref(el, ctx, "cluster", "clusters", h.get("cluster_id"))
     else:
@@ -321,7 +331,7 @@ def host(h: dict[str, Any], ctx: Context) -> Element:
         sub(el, "port", 54321)
         sub(el, "type", "rhev-h" if host_type in ("rhev_h", "ovirt_node") else host_type)
         sub(el, "storage_manager", False, priority=5)
-        sub(el, "version", major=4, minor=16, build=8, revision=1, full_version="vdsm-4.16.8.1-5.el6ev")
+        sub(el, "version", major=4, minor=16, build=8, revision=1, full_version=h.get("vdsm", "vdsm-4.16.8.1-5.el6ev"))
         hardware()
         cpu = sub(el, "cpu")
         topology(cpu, ctx, {"sockets": 2, "cores": 16, "threads": 2})
@@ -329,7 +339,13 @@ def host(h: dict[str, Any], ctx: Context) -> Element:
         sub(cpu, "speed", 2527)
         sub(el, "memory", memory)
         sub(el, "max_scheduling_memory", memory - 404750336)
+        summary = sub(el, "summary")
+        for tag in ("active", "migrating", "total"):
+            sub(summary, tag, 0)
         sub(el, "protocol", "xml")
+        sub(sub(el, "os", type=h.get("os", "RHEL")), "version", full_version=h.get("os_version", "6Server - 6.6.0.2.el6"))
+        sub(el, "libvirt_version", major=0, minor=10, build=2, revision=0,
+            full_version=h.get("libvirt", "libvirt-0.10.2-46.el6_6.3"))
     return el
 
 
@@ -374,11 +390,26 @@ def nic(vm: dict[str, Any], n: dict[str, Any], ctx: Context) -> Element:
     links(el, base, ("reporteddevices", "statistics") if ctx.version >= 4 else ("statistics",))
     ref(el, ctx, "vm", "vms", vm["id"])
     plugged = n.get("plugged", True)
+    reported = n.get("ips") if vm.get("status") in RUNNING and vm.get("host_id") else None
     if ctx.version >= 4:
         sub(el, "interface", n.get("interface", "virtio"))
         sub(el, "linked", True)
         sub(sub(el, "mac"), "address", n["mac"])
         sub(el, "plugged", plugged)
+        if reported:
+            devices = sub(el, "reported_devices")
+            device_id = n["id"]
+            device = sub(devices, "reported_device", href=f"{ctx.prefix}/vms/{vm['id']}/reporteddevices/{device_id}",
+                         id=device_id)
+            sub(device, "name", n.get("guest_name", "eth0"))
+            sub(device, "description", "guest reported data")
+            ips = sub(device, "ips")
+            for address in reported:
+                ip = sub(ips, "ip")
+                sub(ip, "address", address)
+                sub(ip, "version", "v6" if ":" in address else "v4")
+            sub(sub(device, "mac"), "address", n["mac"])
+            sub(device, "type", "network")
         ref(el, ctx, "vnic_profile", "vnicprofiles", n.get("profile_id"))
     else:
         if ctx.engine_version < (3, 3) or n.get("profile_id"):
@@ -390,6 +421,18 @@ def nic(vm: dict[str, Any], n: dict[str, Any], ctx: Context) -> Element:
         if ctx.engine_version >= (3, 1):
             sub(el, "active", plugged)
             sub(el, "plugged", plugged)
+        if reported and ctx.engine_version >= (3, 4):
+            devices = sub(el, "reported_devices")
+            device = sub(devices, "reported_device", href=f"{ctx.prefix}/vms/{vm['id']}/reporteddevices/{n['id']}",
+                         id=n["id"])
+            sub(device, "name", n.get("guest_name", "eth0"))
+            sub(device, "description", "guest reported data")
+            sub(device, "type", "network")
+            sub(device, "mac", address=n["mac"])
+            ips = sub(device, "ips")
+            for address in reported:
+                sub(ips, "ip", address=address, version="v6" if ":" in address else "v4")
+            ref(device, ctx, "vm", "vms", vm["id"])
         if ctx.engine_version >= (3, 3):
             ref(el, ctx, "vnic_profile", "vnicprofiles", n.get("profile_id"))
     return el
@@ -497,21 +540,23 @@ def vm(v: dict[str, Any], ctx: Context) -> Element:
         opt(el, "creation_time", v.get("creation_time", "2019-08-20T15:13:17.128+03:00"))
         sub(el, "delete_protected", False)
         ha = sub(el, "high_availability")
-        sub(ha, "enabled", False)
-        sub(ha, "priority", 1)
+        sub(ha, "enabled", v.get("ha", False))
+        sub(ha, "priority", v.get("ha_priority", 1))
         sub(el, "memory", memory)
         policy = sub(el, "memory_policy")
-        sub(policy, "guaranteed", memory)
-        sub(policy, "max", memory * 4)
+        sub(policy, "guaranteed", v.get("guaranteed", memory))
+        sub(policy, "max", v.get("max_memory", memory * 4))
         sub(el, "migration_downtime", -1)
         sub(el, "origin", v.get("origin", "ovirt"))
         os_el = sub(el, "os")
         sub(sub(sub(os_el, "boot"), "devices"), "device", "hd")
         sub(os_el, "type", v.get("os", "other"))
         placement = sub(el, "placement_policy")
-        sub(placement, "affinity", "migratable")
-        if v.get("pinned_host_id"):
-            ref(sub(placement, "hosts"), ctx, "host", "hosts", v["pinned_host_id"])
+        sub(placement, "affinity", v.get("affinity", "migratable"))
+        if v.get("pinned_host_ids"):
+            pinned = sub(placement, "hosts")
+            for host_id in v["pinned_host_ids"]:
+                ref(pinned, ctx, "host", "hosts", host_id)
         sub(el, "stateless", False)
         sub(sub(el, "time_zone"), "name", "Etc/GMT")
         sub(el, "type", v.get("type", "server"))
@@ -521,7 +566,9 @@ def vm(v: dict[str, Any], ctx: Context) -> Element:
         sub(el, "quota", id="49ba2164-bbb7-4c2c-bfae-16a313181709")
         if running and v.get("fqdn"):
             sub(el, "fqdn", v["fqdn"])
-        sub(el, "next_run_configuration_exists", False)
+        if running and v.get("guest_os"):
+            guest_os(el, v["guest_os"])
+        sub(el, "next_run_configuration_exists", v.get("next_run", False))
         sub(el, "numa_tune_mode", "interleave")
         sub(el, "run_once", False)
         if running:
@@ -556,8 +603,8 @@ def vm(v: dict[str, Any], ctx: Context) -> Element:
         os_el = sub(el, "os", type=v.get("os", "other"))
         sub(os_el, "boot", dev="hd")
         ha = sub(el, "high_availability")
-        sub(ha, "enabled", False)
-        sub(ha, "priority", 1)
+        sub(ha, "enabled", v.get("ha", False))
+        sub(ha, "priority", v.get("ha_priority", 1))
         if running:
             ref(el, ctx, "host", "hosts", v["host_id"])
         ref(el, ctx, "cluster", "clusters", v.get("cluster_id"))
@@ -572,17 +619,37 @@ def vm(v: dict[str, Any], ctx: Context) -> Element:
         sub(el, "delete_protected", False)
         sub(el, "timezone", "America/New_York")
         placement = sub(el, "placement_policy")
-        if v.get("pinned_host_id"):
-            ref(placement, ctx, "host", "hosts", v["pinned_host_id"])
-        sub(placement, "affinity", "migratable")
-        sub(sub(el, "memory_policy"), "guaranteed", memory)
+        for host_id in v.get("pinned_host_ids", [])[:1]:  # one pinned host before 3.6's <hosts>
+            ref(placement, ctx, "host", "hosts", host_id)
+        sub(placement, "affinity", v.get("affinity", "migratable"))
+        sub(sub(el, "memory_policy"), "guaranteed", v.get("guaranteed", memory))
         sub(sub(el, "usb"), "enabled", False)
-        if running and v.get("fqdn"):
+        addresses = [ip for n in v.get("nics", []) for ip in n.get("ips", [])]
+        if running and (v.get("fqdn") or addresses):
             guest = sub(el, "guest_info")
-            sub(guest, "fqdn", v["fqdn"])
-        sub(el, "next_run_configuration_exists", False)
+            if addresses:
+                ips = sub(guest, "ips")
+                for address in addresses:
+                    sub(ips, "ip", address=address)
+            opt(guest, "fqdn", v.get("fqdn"))
+        sub(el, "next_run_configuration_exists", v.get("next_run", False))
         sub(el, "numa_tune_mode", "interleave")
     return el
+
+
+def guest_os(parent: Element, info: dict[str, Any]) -> None:
+    """v4 ``guest_operating_system`` (4.1+), as the guest agent reports it."""
+    el = sub(parent, "guest_operating_system")
+    sub(el, "architecture", "x86_64")
+    opt(el, "codename", info.get("codename"))
+    sub(el, "distribution", info["distribution"])
+    sub(el, "family", info.get("family", "Linux"))
+    kernel = sub(sub(el, "kernel"), "version")
+    for tag, value in (("build", 0), ("full_version", info["kernel"]), ("major", 3), ("minor", 10), ("revision", 957)):
+        sub(kernel, tag, value)
+    ver = sub(el, "version")
+    sub(ver, "full_version", info["version"])
+    sub(ver, "major", info["version"].split(".")[0])
 
 
 # --- documents ------------------------------------------------------------------------

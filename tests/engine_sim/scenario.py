@@ -95,6 +95,7 @@ def resolve(raw: dict[str, Any]) -> Scenario:
         vm["cluster_id"] = clusters.get(vm.get("cluster", ""))
         vm["host_id"] = hosts.get(vm["host"]) if vm.get("host") else None
         vm["template_id"] = templates.get(vm.get("template", "Blank"))
+        vm["pinned_host_ids"] = [hosts[name] for name in vm.get("pinned_hosts", [])]
         vm.setdefault("status", "down")
         vm.setdefault("origin", "ovirt")
         vm.setdefault("type", "server")

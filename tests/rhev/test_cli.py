@@ -52,6 +52,15 @@ def test_reconcile_json_and_stored_findings(cli, start_engine, pki, password_fil
     assert kinds == {"ok", "wrong_host", "state_mismatch", "missing", "unmanaged", "duplicate_active",
                      "stale_definition", "drift", "not_covered"}
     assert document["engine"]["api_version"] == 4 and document["summary"]["missing"] == 1
+    # The engine's facts of each VM and host (issue 8.7).
+    web = next(f for f in document["findings"] if f["guest"] == "web01")
+    assert web["engine_facts"]["fqdn"] == "web01.example.com"
+    assert web["engine_facts"]["pinned_hosts"] == ["kvm01", "kvm02"]
+    assert web["engine_facts"]["guest_ips"] == ["10.0.10.21", "fe80::21a:4aff:fe16:101"]
+    assert web["engine_facts"]["guest_os"]["distribution"] == "CentOS Linux"
+    assert all(f["engine_facts"] is None for f in document["findings"] if f["kind"] == "unmanaged")
+    kvm01 = next(h for h in document["engine_hosts"] if h["name"] == "kvm01")
+    assert kvm01["vdsm_version"] == "vdsm-4.30.50-1.el7ev" and kvm01["hardware_serial"] == "8F1VQ01"
     with sqlite3.connect(db_with_scan) as conn:
         stored = conn.execute("SELECT scan_id, engine_url, kind, guest FROM findings ORDER BY id").fetchall()
     assert len(stored) == len(document["findings"])
@@ -124,7 +133,8 @@ def test_unknown_scan_is_a_usage_error(cli, start_engine, pki, password_file, db
     assert result.exit_code == 2 and "there is no scan 99" in result.stderr
 
 
-@pytest.mark.parametrize(("kind", "name"), [("dc", "Default"), ("cl", None), ("sd", "iso"), ("nw", None), ("tpl", "rhel7-tpl")])
+@pytest.mark.parametrize(("kind", "name"), [("dc", "Default"), ("cl", None), ("sd", "iso"), ("nw", None), ("tpl", "rhel7-tpl"),
+                                           ("vm", "web01"), ("host", "kvm01")])
 def test_lsve(cli, start_engine, pki, password_file, golden, kind: str, name: str | None) -> None:
     engine = start_engine()
     args = ["lsve", "-t", kind, "-m", engine.url, "--ca-file", str(pki.ca_file), "--password-file", str(password_file)]

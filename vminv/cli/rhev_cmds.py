@@ -142,8 +142,9 @@ def reconcile_cmd(url: str, user: str, password_file: str | None, ca_file: str |
 
 
 @click.command("lsve")
-@click.option("-t", "kind", required=True, type=click.Choice(["dc", "cl", "sd", "nw", "tpl"]),
-              help="Object type: data center, cluster, storage domain, network, template.")
+@click.option("-t", "kind", required=True, type=click.Choice(["dc", "cl", "sd", "nw", "tpl", "vm", "host"]),
+              help="Object type: data center, cluster, storage domain, network, template (as xCAT's lsve);"
+                   " vm, host (the engine's facts: guest FQDN, OS, IPs, HA, pinning; host OS, VDSM, libvirt).")
 @click.option("-o", "name", metavar="NAME", help="Only the object of this name.")
 @_engine_options
 @click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table", show_default=True,
