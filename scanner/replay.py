@@ -237,32 +237,3 @@ def scan_replay(
         hosts=tuple(results), guests=sort_guests(guests), options={"replay": str(directory)},
         domain_xml=domain_xml or {},
     )
-
-
-def save_replay(scan: ScanResult, directory: Path) -> list[Path]:
-    """Write a scan kept with its XML as a replay folder: ``DIR/HOST/NAME.xml`` + ``host.json``.
-
-    Scanning the folder with :func:`scan_replay` gives back the same guests,
-    states and facts (for air-gapped audits: scan inside, audit outside).
-    Failed hosts get no folder. Returns the host folders written.
-    """
-    if scan.guests and not scan.domain_xml:
-        raise ReplayError("this scan did not keep its domain XML", "scan with keep_xml=True to save it")
-    written: list[Path] = []
-    for host in scan.hosts:
-        if not host.ok:
-            continue
-        folder = directory / host.name
-        folder.mkdir(parents=True, exist_ok=True)
-        states: dict[str, str] = {}
-        for guest in scan.guests:
-            if guest.hypervisor != host.name or (host.name, guest.uuid) not in scan.domain_xml:
-                continue
-            # libvirt names never hold '/', but a replay must not write outside its folder.
-            safe = guest.name.replace("/", "_").lstrip(".") or guest.uuid
-            (folder / f"{safe}.xml").write_text(scan.domain_xml[(host.name, guest.uuid)], encoding="utf-8")
-            states[guest.uuid] = guest.state
-        meta = {"uri": host.uri, "facts": host.facts.to_dict() if host.facts else None, "states": states}
-        (folder / HOST_FILE).write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        written.append(folder)
-    return written

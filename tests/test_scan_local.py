@@ -164,7 +164,7 @@ def test_bad_settings_are_usage_errors():
 
 
 def test_saved_live_scan_replays_to_the_same_guests_states_and_facts(tmp_path):
-    from vminv.scanner.replay import save_replay
+    from vminv.scanner.savereplay import save_replay
 
     live = scan_hosts(_targets(), ScanSettings(keep_xml=True))
     assert len(live.domain_xml) == len(live.guests)
@@ -177,7 +177,7 @@ def test_saved_live_scan_replays_to_the_same_guests_states_and_facts(tmp_path):
 
 def test_a_scan_without_its_xml_cannot_be_saved(tmp_path):
     from vminv.errors import ReplayError
-    from vminv.scanner.replay import save_replay
+    from vminv.scanner.savereplay import save_replay
 
     with pytest.raises(ReplayError):
         save_replay(scan_hosts(_targets(["kvmhost1"]), ScanSettings()), tmp_path)

@@ -32,7 +32,8 @@ from vminv.cli.secrets import SSH_PASSWORD_ENV, ssh_password
 from vminv.errors import InventoryError, UsageError
 from vminv.scanner.model import HostResult, ScanResult
 from vminv.scanner.noderange import expand_noderange, read_noderange_file
-from vminv.scanner.replay import replay_hosts, save_replay, scan_replay
+from vminv.scanner.replay import replay_hosts, scan_replay
+from vminv.scanner.savereplay import SaveReport, save_replay
 from vminv.scanner.scan import ScanSettings, plan_targets, scan_hosts
 from vminv.scanner.table import CSV_COLUMNS, RSCAN_COLUMNS, csv_rows, rscan_rows
 from vminv.scanner.uri import DEFAULT_URI_TEMPLATE
@@ -88,6 +89,14 @@ def _expand(noderange: str, db_path: Path, use_db: bool) -> list[str]:
     return inventory.resolve_noderange(db_path, noderange)
 
 
+def _save(scan: ScanResult, save_dir: Path) -> SaveReport:
+    saved = save_replay(scan, save_dir)
+    for problem in saved.problems:
+        _warn(problem.line())
+    _warn(f"saved {saved.guests} guest(s) of {saved.hosts} host(s) to {save_dir}; rescan them with --replay {save_dir}")
+    return saved
+
+
 def _print_problems(scan: ScanResult) -> None:
     for host in scan.hosts:
         for problem in host.problems:
@@ -141,7 +150,8 @@ def cli(noderange: str | None, uri_template: str | None, transport: str, concurr
     Exit status: 0 every host scanned; 3 some hosts failed (the output holds
     the rest); 4 guests skipped as conflicts by -w/-u/-n; 6 another writer holds
     the inventory (-w/-u/-n take its writer lock; see --wait); 2 usage error;
-    1 other error.
+    1 other error, or --save could not write every guest (those are named;
+    the scan was still shown and recorded).
     """
     modes = [flag for flag, on in (("w", write_all), ("u", update_only), ("n", new_only)) if on]
     if len(modes) > 1:
@@ -167,6 +177,8 @@ def cli(noderange: str | None, uri_template: str | None, transport: str, concurr
     use_db = not no_db and record_error is None
 
     if replay_dir is not None:
+        if save_dir is not None and save_dir.resolve() == replay_dir.resolve():
+            raise UsageError(f"--save {save_dir} is the folder being replayed", "save to another folder")
         hosts = _expand(noderange, db, use_db) if noderange else replay_hosts(replay_dir)
         # Parsing saved XML is CPU-bound: one process per core, at most -j.
         workers = min(concurrency, len(os.sched_getaffinity(0)))
@@ -195,9 +207,6 @@ def cli(noderange: str | None, uri_template: str | None, transport: str, concurr
         finally:
             progress.close()
 
-    if save_dir is not None:
-        saved = save_replay(scan, save_dir)
-        _warn(f"saved {len(saved)} host folder(s) to {save_dir}; rescan them with --replay {save_dir}")
     report = None
     if not no_db and record_error is None:
         from vminv import inventory
@@ -231,8 +240,13 @@ def cli(noderange: str | None, uri_template: str | None, transport: str, concurr
         for line in format_write_report(report):
             _warn(line)
     _print_problems(scan)
+    # Saved last: the scan is already shown and recorded whatever the folder does.
+    saved = _save(scan, save_dir) if save_dir is not None else None
     if record_error is not None:
         fail(f"the scan was not recorded: {record_error}", EXIT_ERROR)
+    if saved is not None and not saved.complete:
+        fail(f"--save {save_dir} is incomplete ({len(saved.problems)} problem(s) above); "
+             "the scan itself was shown" + ("" if report is None else " and recorded"), EXIT_ERROR)
     if scan.failed_hosts:
         sys.exit(EXIT_PARTIAL)
     if report is not None and mode and report.conflicts:
