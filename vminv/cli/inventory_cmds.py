@@ -22,6 +22,7 @@ from vminv.cli.common import (
     render_table,
     resolve_db_path,
 )
+from vminv.errors import UsageError
 from vminv.scanner.uri import URI_PASSWORD_WARNING
 
 LS_COLUMNS = ("type", "name", "hypervisor", "id", "cpu", "memory", "nic", "disk", "state", "last_seen")
@@ -157,10 +158,10 @@ def diff_command(scan_a: int | None, scan_b: int | None, output_format: str, db_
 @click.option(
     "--format",
     "output_format",
-    type=click.Choice(["stanza", "csv", "json"]),
+    type=click.Choice(["stanza", "csv", "json", "ansible"]),
     default="stanza",
     show_default=True,
-    help="stanza is an xCAT stanza file for 'mkdef -z'.",
+    help="stanza is an xCAT stanza file for 'mkdef -z'; ansible is what `ansible-inventory --list` prints.",
 )
 @db_option
 @handle_errors
@@ -169,8 +170,19 @@ def export_command(noderange: str | None, output_format: str, db_path: str | Non
 
     Nodes whose names mkdef would refuse are left out and named on stderr.
 
+    With --format ansible: every guest present on a host, grouped per
+    hypervisor, per state and per inventory group (see also the dynamic
+    inventory script vminv-ansible-inventory).
+
     Example: vminv export vm > nodes.stanza && cat nodes.stanza | mkdef -z
     """
+    if output_format == "ansible":
+        from vminv.cli.ansible_script import emit_ansible
+
+        if noderange:
+            raise UsageError("--format ansible exports every present guest", "drop NODERANGE; use the groups in Ansible")
+        emit_ansible(resolve_db_path(db_path), None)
+        return
     nodes, invalid = inventory.export_nodes(resolve_db_path(db_path), noderange)
     if output_format == "stanza":
         emit(inventory.render_stanza((n.node, n.attributes) for n in nodes))

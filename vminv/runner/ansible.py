@@ -1,0 +1,93 @@
+"""The inventory as Ansible sees it: the JSON of ``ansible-inventory --list`` (pure but for the read).
+
+Groups: ``hypervisor_<host>``, ``state_<state>`` and each inventory group of
+the node (``nodelist.groups``; ``all`` is Ansible's own). Ansible allows
+letters, digits and ``_`` in group names, so other characters become ``_``.
+Host variables carry the record under a ``vminv_`` prefix so that they never
+shadow Ansible's own variables.
+
+Guest names come from the hypervisors and are hostile: a name Ansible could
+mistake for an option or a pattern (anything but letters, digits, ``.``,
+``_`` and ``-``, or a leading ``-``) is left out and reported. A name found
+on several hosts appears once: the copy the node tables describe, else the
+first by host name.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from vminv.inventory.guest_facts import GuestFacts, present_guests
+
+_SAFE_HOST = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
+_GROUP_BAD = re.compile(r"[^A-Za-z0-9_]")
+RESERVED_GROUPS = frozenset({"all", "ungrouped"})
+
+
+@dataclass(frozen=True)
+class AnsibleInventory:
+    document: dict[str, Any]  # what `--list` prints
+    left_out: tuple[tuple[str, str], ...] = field(default=())  # (name, reason)
+
+    def host(self, name: str) -> dict[str, Any]:
+        """What `--host NAME` prints: the host's variables, ``{}`` for an unknown host."""
+        return dict(self.document["_meta"]["hostvars"].get(name, {}))
+
+
+def group_name(prefix: str, value: str) -> str:
+    name = _GROUP_BAD.sub("_", f"{prefix}{value}")
+    return name if re.match(r"^[A-Za-z_]", name) else f"_{name}"
+
+
+def _choose(guests: Iterable[GuestFacts]) -> tuple[list[GuestFacts], list[tuple[str, str]]]:
+    chosen: dict[str, GuestFacts] = {}
+    left_out: list[tuple[str, str]] = []
+    for guest in guests:
+        if not _SAFE_HOST.fullmatch(guest.node):
+            left_out.append((guest.node, "not a safe Ansible host name (letters, digits, '.', '_', '-')"))
+            continue
+        other = chosen.get(guest.node)
+        if other is None or (guest.in_node_tables and not other.in_node_tables):
+            if other is not None:
+                left_out.append((other.node, f"also on {guest.host}; the copy on {other.host} is left out"))
+            chosen[guest.node] = guest
+        else:
+            left_out.append((guest.node, f"also on {other.host}; the copy on {guest.host} is left out"))
+    return list(chosen.values()), left_out
+
+
+def build_inventory(guests: Iterable[GuestFacts]) -> AnsibleInventory:
+    chosen, left_out = _choose(guests)
+    groups: dict[str, list[str]] = {}
+    hostvars: dict[str, dict[str, Any]] = {}
+    for guest in chosen:
+        names = [group_name("hypervisor_", guest.host), group_name("state_", guest.state or "unknown")]
+        names += [group_name("", g) for g in guest.groups if g not in RESERVED_GROUPS]
+        for name in names:
+            if name not in RESERVED_GROUPS:
+                groups.setdefault(name, []).append(guest.node)
+        hostvars[guest.node] = {
+            "vminv_uuid": guest.uuid,
+            "vminv_hypervisor": guest.host,
+            "vminv_state": guest.state,
+            "vminv_vcpus": guest.vcpus,
+            "vminv_memory_mib": guest.memory_kib // 1024 if guest.memory_kib is not None else None,
+            "vminv_macs": list(guest.macs),
+            "vminv_groups": list(guest.groups),
+        }
+    document: dict[str, Any] = {
+        "_meta": {"hostvars": hostvars},
+        "all": {"children": sorted(groups)},
+    }
+    for name in sorted(groups):
+        document[name] = {"hosts": groups[name]}
+    return AnsibleInventory(document, tuple(left_out))
+
+
+def read_inventory(db_path: Path) -> AnsibleInventory:
+    """The Ansible inventory of the guests present in the inventory at ``db_path``."""
+    return build_inventory(present_guests(db_path))
