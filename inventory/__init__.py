@@ -32,7 +32,7 @@ from vminv.inventory.queries import (
 )
 from vminv.inventory.report import WriteEntry, WriteReport, format_write_report
 from vminv.inventory.schema import SCHEMA_VERSION
-from vminv.inventory.stanza import render_stanza, to_stanza
+from vminv.inventory.stanza import nodes_to_stanza, render_stanza, to_stanza
 from vminv.inventory.store import record_scan
 
 __all__ = [
@@ -70,6 +70,7 @@ __all__ = [
     "load_groups",
     "load_scan",
     "move_node",
+    "nodes_to_stanza",
     "plan_writes",
     "prune",
     "record_scan",

@@ -7,12 +7,29 @@ header; per object a blank line, ``name:``, then 4-space indented
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 
 from vminv.inventory.xcat import SCAN_GROUPS, is_valid_node_name, mac_value, vm_values
 from vminv.scanner.model import GuestRecord
 
 HEADER = "# <xCAT data object stanza file>"
+
+# readFileInput takes a stanza named "default-<objtype>" (no further dash) as
+# the defaults of that object type, and one named "default" as more of them:
+# neither becomes a node, and their attributes fill every later node's.
+_XCAT_DEFAULTS_NAME = re.compile(r"default(-[^-]+)?")
+INVALID_NAME = "not a valid xCAT node name (letters, digits, '-' and '_' only)"
+DEFAULTS_NAME = "xCAT's stanza reader takes a stanza named 'default' or 'default-<word>' as defaults, not a node"
+
+
+def stanza_name_problem(name: str) -> str | None:
+    """Why ``name`` cannot head a node stanza for ``mkdef -z``, or None when it can."""
+    if not is_valid_node_name(name):
+        return INVALID_NAME
+    if _XCAT_DEFAULTS_NAME.fullmatch(name):
+        return DEFAULTS_NAME
+    return None
 
 
 def _clean(value: str) -> str:
@@ -45,6 +62,25 @@ def render_stanza(objects: Iterable[tuple[str, Mapping[str, str | None]]]) -> st
     return "\n".join(lines) + "\n"
 
 
+def nodes_to_stanza(
+    objects: Iterable[tuple[str, Mapping[str, str | None]]],
+) -> tuple[str, list[tuple[str, str]]]:
+    """The stanza of ``(node, attributes)`` pairs, and the names left out with the reason.
+
+    A name mkdef refuses, or one xCAT's reader takes for defaults, is left out:
+    ``default`` would make ``mkdef -z`` create nothing, ``default-node`` would
+    copy its MAC, NICs and disks into every later node lacking them.
+    """
+    kept, left_out = [], []
+    for name, attributes in objects:
+        problem = stanza_name_problem(name)
+        if problem is None:
+            kept.append((name, attributes))
+        else:
+            left_out.append((name, problem))
+    return render_stanza(kept), left_out
+
+
 def guest_attributes(guest: GuestRecord) -> dict[str, str | None]:
     """The node attributes rscan would write for ``guest``, named as ``mkdef`` knows them."""
     host, cpus, memory, nics, nicmodel, storage, _state = vm_values(guest)
@@ -66,7 +102,8 @@ def to_stanza(records: Sequence[GuestRecord]) -> tuple[str, list[tuple[GuestReco
     """The stanza of ``records`` for ``mkdef -z``, and the records left out with the reason.
 
     Guests whose name is not a valid xCAT node name are left out (mkdef would
-    refuse the whole file). A stanza file holds one object per name, so of
+    refuse the whole file), and so are guests named as xCAT's defaults
+    (:func:`stanza_name_problem`). A stanza file holds one object per name, so of
     guests sharing a name only the last in ``records`` order (the noderange
     order, as ``rscan -w`` writes it) is kept. The caller names the others.
     """
@@ -74,8 +111,9 @@ def to_stanza(records: Sequence[GuestRecord]) -> tuple[str, list[tuple[GuestReco
     kept: list[GuestRecord] = []
     left_out: list[tuple[GuestRecord, str]] = []
     for index, record in enumerate(records):
-        if not is_valid_node_name(record.name):
-            left_out.append((record, "not a valid xCAT node name (letters, digits, '-' and '_' only)"))
+        problem = stanza_name_problem(record.name)
+        if problem is not None:
+            left_out.append((record, problem))
         elif last_index[record.name] != index:
             winner = records[last_index[record.name]]
             left_out.append((record, f"the name is also on {winner.hypervisor}, whose guest is in the stanza"))

@@ -168,7 +168,8 @@ def diff_command(scan_a: int | None, scan_b: int | None, output_format: str, db_
 def export_command(noderange: str | None, output_format: str, db_path: str | None) -> None:
     """Export the node definitions (the xCAT tables) as a stanza file, CSV or JSON.
 
-    Nodes whose names mkdef would refuse are left out and named on stderr.
+    Nodes whose names mkdef would refuse are left out and named on stderr; so are,
+    in a stanza, nodes named 'default' or 'default-<word>', which xCAT reads as defaults.
 
     With --format ansible: every guest present on a host, grouped per
     hypervisor, per state and per inventory group (see also the dynamic
@@ -185,7 +186,10 @@ def export_command(noderange: str | None, output_format: str, db_path: str | Non
         return
     nodes, invalid = inventory.export_nodes(resolve_db_path(db_path), noderange)
     if output_format == "stanza":
-        emit(inventory.render_stanza((n.node, n.attributes) for n in nodes))
+        text, left_out = inventory.nodes_to_stanza((n.node, n.attributes) for n in nodes)
+        emit(text)
+        for name, reason in left_out:
+            _warn(f"node {name!r} left out of the stanza: {reason}")
     else:
         documents = [n.to_dict() for n in nodes]
         headers = tuple(documents[0]) if documents else ("node",)
