@@ -21,6 +21,7 @@ from typing import Any, NoReturn, TypeVar
 import click
 
 from vminv.cli.output import warn
+from vminv.cli.signals import exit_status, stopped_line
 from vminv.errors import UsageError, VminvError
 from vminv.inventory.errors import WriterBusyError
 
@@ -119,8 +120,8 @@ def _internal_error_line(exc: BaseException) -> str:
 
 def exit_for(exc: BaseException) -> NoReturn:
     """Print one line for ``exc`` and exit with its status, or re-raise it when a traceback is wanted."""
-    if isinstance(exc, KeyboardInterrupt):
-        fail("interrupted", EXIT_INTERRUPTED)
+    if isinstance(exc, KeyboardInterrupt):  # SIGINT, or SIGTERM (signals.Terminated)
+        fail(stopped_line(exc), exit_status(exc))
     if isinstance(exc, BrokenPipeError):
         with contextlib.suppress(OSError):
             sys.stderr.close()  # e.g. `rscan ... | head`: not an error

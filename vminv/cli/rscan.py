@@ -29,6 +29,8 @@ from vminv.cli.common import (
     wait_option,
 )
 from vminv.cli.secrets import SSH_PASSWORD_ENV, ssh_password
+from vminv.cli.signals import held, kept_on_stop
+from vminv.cli.signals import install as install_signal_handlers
 from vminv.errors import InventoryError, UsageError
 from vminv.scanner.model import HostResult, ScanResult
 from vminv.scanner.noderange import expand_noderange, read_noderange_file
@@ -89,8 +91,10 @@ def _expand(noderange: str, db_path: Path, use_db: bool) -> list[str]:
     return inventory.resolve_noderange(db_path, noderange)
 
 
-def _save(scan: ScanResult, save_dir: Path) -> SaveReport:
+def _save(scan: ScanResult, save_dir: Path, recorded: str) -> SaveReport:
+    kept_on_stop(f"{recorded}; --save {save_dir} is incomplete")
     saved = save_replay(scan, save_dir)
+    kept_on_stop(recorded)
     for problem in saved.problems:
         _warn(problem.line())
     _warn(f"saved {saved.guests} guest(s) of {saved.hosts} host(s) to {save_dir}; rescan them with --replay {save_dir}")
@@ -175,6 +179,7 @@ def cli(noderange: str | None, uri_template: str | None, transport: str, concurr
         stored, record_error = _Stored(), exc
     keep_xml = mode is not None or save_dir is not None  # kvm_nodedata, or the replay folder
     use_db = not no_db and record_error is None
+    kept_on_stop("the scan was not recorded")
 
     if replay_dir is not None:
         if save_dir is not None and save_dir.resolve() == replay_dir.resolve():
@@ -212,7 +217,9 @@ def cli(noderange: str | None, uri_template: str | None, transport: str, concurr
         from vminv import inventory
 
         try:
-            report = inventory.record_scan(db, scan, mode)
+            with held():  # recorded whole or not at all, and known which
+                report = inventory.record_scan(db, scan, mode)
+            kept_on_stop(f"the scan was recorded as scan {report.scan_id}")
         except InventoryError as exc:
             record_error = exc  # the scan itself is still shown below: never lose it
 
@@ -241,7 +248,8 @@ def cli(noderange: str | None, uri_template: str | None, transport: str, concurr
             _warn(line)
     _print_problems(scan)
     # Saved last: the scan is already shown and recorded whatever the folder does.
-    saved = _save(scan, save_dir) if save_dir is not None else None
+    recorded = "the scan was not recorded" if report is None else f"the scan was recorded as scan {report.scan_id}"
+    saved = _save(scan, save_dir, recorded) if save_dir is not None else None
     if record_error is not None:
         fail(f"the scan was not recorded: {record_error}", EXIT_ERROR)
     if saved is not None and not saved.complete:
@@ -255,4 +263,5 @@ def cli(noderange: str | None, uri_template: str | None, transport: str, concurr
 
 
 def main() -> None:
+    install_signal_handlers()
     cli(prog_name="rscan")

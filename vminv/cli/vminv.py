@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from vminv import __version__
+from vminv.cli.signals import install as install_signal_handlers
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -28,4 +29,5 @@ _register()
 
 
 def main() -> None:
+    install_signal_handlers()
     cli(prog_name="vminv")

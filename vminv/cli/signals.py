@@ -1,0 +1,88 @@
+"""SIGINT and SIGTERM: stop cleanly, and say truly what was kept.
+
+Python dies on SIGTERM without running a single ``finally``: temporary ssh
+wrappers stayed in /tmp and ssh children ran on. Here SIGTERM raises
+:class:`Terminated` in the main thread, a ``KeyboardInterrupt`` like Ctrl-C's,
+so the same clean-up runs for both (``SshWrappers`` kills its ssh process
+groups). Around a commit both signals are held (:func:`held`) so that a scan
+is recorded whole or not at all and the command knows which.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import sys
+import threading
+from collections.abc import Iterator
+from types import FrameType
+
+import click
+
+_KEPT_KEY = "vminv.kept_on_stop"
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like SIGINT's KeyboardInterrupt."""
+
+
+def _raise_terminated(_signum: int, _frame: FrameType | None) -> None:
+    raise Terminated()
+
+
+def install() -> None:
+    """Make SIGTERM raise :class:`Terminated` (entry points call this; the main thread only)."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _raise_terminated)
+
+
+def exit_status(stop: KeyboardInterrupt) -> int:
+    """128 + the signal's number, as a shell reports a process ended by it."""
+    return 128 + (signal.SIGTERM if isinstance(stop, Terminated) else signal.SIGINT)
+
+
+def kept_on_stop(text: str | None) -> None:
+    """Say what a stop would now leave behind (e.g. "the scan was not recorded"), for its message.
+
+    A command updates it as it goes: before and after its commit, while it writes files.
+    """
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None:
+        ctx.find_root().meta[_KEPT_KEY] = text
+
+
+def stopped_line(stop: KeyboardInterrupt) -> str:
+    """``interrupted`` or ``terminated``, and what the command said it leaves behind."""
+    word = "terminated" if isinstance(stop, Terminated) else "interrupted"
+    ctx = click.get_current_context(silent=True)
+    kept = ctx.find_root().meta.get(_KEPT_KEY) if ctx is not None else None
+    return f"{word}; {kept}" if kept else word
+
+
+@contextlib.contextmanager
+def held() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM until the block is over, then act on the first that came.
+
+    For a commit: cut in the middle it would be rolled back, cut just after
+    it the command would not know it happened. Outside the main thread
+    (signals cannot be caught there) the block simply runs.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    arrived: list[int] = []
+
+    def note(signum: int, _frame: FrameType | None) -> None:
+        if not arrived:
+            sys.stderr.write("finishing the write to the inventory first\n")
+            sys.stderr.flush()
+        arrived.append(signum)
+
+    previous = {signum: signal.signal(signum, note) for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    if arrived:
+        raise Terminated() if arrived[0] == signal.SIGTERM else KeyboardInterrupt()
