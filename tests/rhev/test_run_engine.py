@@ -32,18 +32,20 @@ def _config(tmp_path, engine, pki, fail_on: str) -> str:
 
 def test_findings_at_or_above_fail_on_exit_5_and_are_exported(start_engine, pki, tmp_path):
     engine = start_engine()
-    result = vminv("run", "site", "--config", _config(tmp_path, engine, pki, "warning"))
+    result = vminv("run", "site", "--config", _config(tmp_path, engine, pki, "medium"))
     assert result.exit_code == 5, result.output
-    assert "findings: " in result.stdout and "warning" in result.stdout
+    assert "findings: " in result.stdout and "medium" in result.stdout
     stored = sqlite3.connect(tmp_path / "inv.db").execute("SELECT COUNT(*) FROM findings WHERE scan_id = 1").fetchone()[0]
     assert stored > 0
-    reconcile = next(json.loads(line) for line in (tmp_path / "run.jsonl").read_text().splitlines()
-                     if json.loads(line)["step"] == "reconcile")
-    assert reconcile["status"] == "ok" and reconcile["stored"] is True and reconcile["at_or_above_fail_on"] > 0
+    steps = {json.loads(line)["step"]: json.loads(line) for line in (tmp_path / "run.jsonl").read_text().splitlines()}
+    reconcile, health = steps["reconcile"], steps["health"]
+    assert reconcile["status"] == "ok" and reconcile["stored"] is True and reconcile["findings"] > 0
+    assert health["at_or_above_fail_on"] > 0
     families = {f.name: f for f in text_string_to_metric_families((tmp_path / "vminv.prom").read_text())}
     findings = families["vminv_findings"].samples
     assert findings and {"profile", "severity", "kind"} == set(findings[0].labels)
-    assert sum(s.value for s in findings) == reconcile["findings"]
+    assert sum(s.value for s in findings) == health["findings"]
+    assert any(s.labels["kind"].startswith("engine_") for s in findings)
     # The password never reaches the log, the metrics or the output.
     for text in ((tmp_path / "run.jsonl").read_text(), (tmp_path / "vminv.prom").read_text(), result.output):
         assert engine.password not in text
@@ -61,6 +63,6 @@ def test_an_engine_that_is_down_fails_its_step_only(pki, tmp_path):
         user = "admin@internal"
         password = "pw"
 
-    result = vminv("run", "site", "--config", _config(tmp_path, Down, pki, "warning"))
+    result = vminv("run", "site", "--config", _config(tmp_path, Down, pki, "medium"))
     assert result.exit_code == 1
     assert "scan 1: 2 hosts" in result.stdout and "FAILED: reconcile (" in result.stdout

@@ -21,7 +21,7 @@ user = "scanner@internal"
 password_file = "/etc/vminv/rhevm.pw"
 
 [defaults.health]
-fail_on = "error"
+fail_on = "high"
 
 [profiles.prod]
 noderange = "kvmhost[01-20]"
@@ -50,7 +50,7 @@ def test_a_profile_merges_defaults_and_the_command_line_wins():
     assert (prod.engine.url, prod.engine.user) == ("https://rhevm.example.com", "scanner@internal")
     assert prod.engine.password_file == Path("/etc/vminv/rhevm.pw") and prod.engine.password == "s3cret"
     assert prod.retention is not None and prod.retention.days == 30 and prod.retention.scans is None
-    assert prod.health.fail_on == "error"
+    assert prod.health.fail_on == "high"
     assert prod.sources["timeout"] == "command line" and prod.sources["engine.user"] == "defaults"
     lab = resolve_profile(config, "lab")
     assert lab.write is None and lab.timeout_s == 5.5 and lab.sources["timeout"] == "profile"

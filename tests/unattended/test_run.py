@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -31,9 +32,11 @@ def test_a_run_scans_writes_logs_and_exports_metrics(write_config, tmp_path):
     assert "FAILED" not in line
     records = [json.loads(text) for text in log.read_text().splitlines()]
     assert [(r["step"], r["status"]) for r in records[:-1]] == [
-        ("scan", "ok"), ("write", "ok"), ("reconcile", "skipped"), ("reports", "skipped"),
+        ("scan", "ok"), ("write", "ok"), ("reconcile", "skipped"), ("health", "ok"), ("reports", "skipped"),
         ("retention", "skipped"), ("metrics", "ok"),
     ]
+    health = records[3]
+    assert health["findings"] == sum(health["by_severity"].values())
     assert records[0]["guests"] == 9 and records[1]["written"] == 7
     assert records[-1]["step"] == "run" and records[-1]["summary"] == line
     samples = _samples(metrics)
@@ -90,11 +93,26 @@ def test_a_failing_write_never_loses_the_scan_and_later_steps_still_run(write_co
     assert samples[("vminv_last_success_timestamp_seconds", (("profile", "lab"),))] == first_success
 
 
-def test_reports_without_a_renderer_fail_that_step_only(write_config):
-    config = write_config('reports = { formats = ["html"], path = "/tmp/r-{date}-{scan}" }\n')
+def test_reports_are_written_per_format_at_the_path_template(write_config, tmp_path):
+    log = tmp_path / "run.jsonl"
+    template = f"{tmp_path}/reports/{{date}}/lab-scan{{scan}}"
+    config = write_config(f'log_json = "{log}"\nreports = {{ formats = ["html", "json", "csv"], path = "{template}" }}\n')
     result = vminv("run", "lab", "--config", str(config))
-    assert result.exit_code == 1
-    assert "written: 7 new" in result.stdout and "FAILED: reports (this vminv has no report renderer" in result.stdout
+    assert result.exit_code == 0, result.output
+    (folder,) = (tmp_path / "reports").iterdir()
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d", folder.name)
+    assert (folder / "lab-scan1.html").read_text().lstrip().lower().startswith("<!doctype html")
+    assert json.loads((folder / "lab-scan1.json").read_text())
+    assert list((folder / "lab-scan1-csv").glob("*.csv"))
+    step = next(json.loads(line) for line in log.read_text().splitlines() if json.loads(line)["step"] == "reports")
+    assert step["status"] == "ok" and len(step["files"]) >= 3
+
+
+def test_fail_on_counts_the_health_findings(write_config):
+    config = write_config('[profiles.lab.health]\nfail_on = "info"\nshutoff_days = 0\n')
+    result = vminv("run", "lab", "--config", str(config))
+    assert result.exit_code == 5, result.output
+    assert "findings: " in result.stdout
 
 
 def test_retention_keeps_the_last_scans_and_history_stays(write_config, tmp_path):

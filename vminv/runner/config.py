@@ -32,7 +32,9 @@ from vminv.runner.tomllines import key_line
 PROFILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 WRITE_MODES = {"none": None, "w": "w", "-w": "w", "u": "u", "-u": "u", "n": "n", "-n": "n"}
 ENGINE_WRITE_MODES = {"none": None, "w": "w", "-w": "w", "u": "u", "-u": "u"}
-SEVERITIES = ("info", "warning", "error", "critical")
+# The report library's scale (vminv.report.health), most severe first; kept here
+# so that reading a configuration needs no report code.
+SEVERITIES = ("critical", "high", "medium", "low", "info")
 ADDRESS_SOURCES = ("lease", "agent", "arp")
 SECRET_KEYS = frozenset({"password"})
 
@@ -93,13 +95,6 @@ def _list_of(choices: tuple[str, ...] | None = None) -> Check:
     return check
 
 
-def _severity_map(value: Any) -> str | None:
-    if not isinstance(value, dict):
-        return "must be a table of finding kind = severity"
-    bad = [k for k, v in value.items() if v not in SEVERITIES]
-    return f"{bad[0]} must be one of {', '.join(SEVERITIES)}" if bad else None
-
-
 ENGINE_KEYS: dict[str, Check] = {
     "url": _nonempty_str,
     "user": _nonempty_str,
@@ -117,7 +112,16 @@ RETENTION_KEYS: dict[str, Check] = {
     "scans": _int_range(1, 10_000_000),
     "vacuum": _one_of(("auto", "never", "always")),
 }
-HEALTH_KEYS: dict[str, Check] = {"fail_on": _one_of((*SEVERITIES, "never")), "severity": _severity_map}
+# fail_on and the report's health thresholds (vminv.report.health.Thresholds).
+HEALTH_KEYS: dict[str, Check] = {
+    "fail_on": _one_of((*SEVERITIES, "never")),
+    "memory_overcommit": _number_range(0.01, 1000),
+    "cpu_overcommit": _number_range(0.01, 1000),
+    "shutoff_days": _int_range(0, 36500),
+    "gone_days": _int_range(0, 36500),
+    "failed_scans": _int_range(1, 1_000_000),
+    "unscanned_days": _int_range(0, 36500),
+}
 TABLES: dict[str, dict[str, Check]] = {
     "engine": ENGINE_KEYS,
     "reports": REPORTS_KEYS,
@@ -253,7 +257,7 @@ class RetentionProfile:
 @dataclass(frozen=True)
 class HealthProfile:
     fail_on: str = "never"  # a severity, or never
-    severity: Mapping[str, str] = field(default_factory=dict)  # finding kind -> severity overrides
+    thresholds: Mapping[str, float] = field(default_factory=dict)  # only those the file sets
 
 
 @dataclass(frozen=True)
@@ -369,7 +373,7 @@ def resolve_profile(config: ConfigFile, name: str, overrides: Mapping[str, Any] 
         reports=ReportsProfile(tuple(reports["formats"]), reports["path"]) if reports else None,
         retention=RetentionProfile(retention.get("days"), retention.get("scans"), retention.get("vacuum", "auto"))
         if retention else None,
-        health=HealthProfile(health.get("fail_on", "never"), dict(health.get("severity", {}))),
+        health=HealthProfile(health.get("fail_on", "never"), {k: v for k, v in health.items() if k != "fail_on"}),
         sources=sources,
     )
 
@@ -409,8 +413,8 @@ def show_profile(profile: Profile) -> list[tuple[str, str, str]]:
         add("retention.scans", profile.retention.scans)
         add("retention.vacuum", profile.retention.vacuum)
     add("health.fail_on", profile.health.fail_on)
-    for kind, severity in sorted(profile.health.severity.items()):
-        rows.append((f"health.severity.{kind}", severity, profile.sources.get("health.severity", "built-in")))
+    for key, value in sorted(profile.health.thresholds.items()):
+        add(f"health.{key}", value)
     return rows
 
 

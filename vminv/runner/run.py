@@ -1,4 +1,4 @@
-"""``vminv run PROFILE``: scan, write, reconcile, reports, retention, metrics, as one locked run.
+"""``vminv run PROFILE``: scan, write, reconcile, health, reports, retention, metrics, as one locked run.
 
 Each step is recorded (status, seconds, what it did, why it failed) and
 logged as it ends. A step that fails never stops the later ones where they
@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,16 +23,13 @@ from vminv import inventory
 from vminv.errors import VminvError
 from vminv.inventory.lock import writer_lock
 from vminv.inventory.report import WriteReport
-from vminv.runner.config import Profile
-from vminv.runner.health import at_or_above, count_findings
-from vminv.runner.targets import plan_targets, scan_settings
+from vminv.runner.config import SEVERITIES, Profile
+from vminv.runner.targets import profile_targets, scan_settings
 from vminv.scanner.model import ScanResult
 from vminv.scanner.scan import scan_hosts
 
-# (db, scan id, formats, output path without suffix) -> the files written
-ReportRenderer = Callable[[Path, int, Sequence[str], Path], Sequence[Path]]
 LogSink = Callable[[Mapping[str, Any]], None]
-STEPS = ("scan", "write", "reconcile", "reports", "retention", "metrics")
+STEPS = ("scan", "write", "reconcile", "health", "reports", "retention", "metrics")
 
 
 @dataclass(frozen=True)
@@ -65,8 +62,10 @@ class RunOutcome:
     scan: ScanResult | None = None
     scan_id: int | None = None
     write: WriteReport | None = None
-    finding_counts: Counter[tuple[str, str]] = field(default_factory=Counter)
+    engine_kinds: list[str] | None = None  # reconcile finding kinds, when the engine was read
+    finding_counts: Counter[tuple[str, str]] = field(default_factory=Counter)  # (severity, check) -> n
     failing_findings: int = 0
+    report: Any = None  # vminv.report's Report of this scan, once the health step built it
     seconds: float = 0.0
 
     @property
@@ -92,12 +91,12 @@ class RunOutcome:
             c = self.write.counts()
             segments.append(f"written: {c['written']} new, {c['updated']} updated, {c['skipped']} skipped, "
                             f"{c['moved']} moved, {c['gone']} gone, {c['conflicts']} conflicts")
-        reconcile = self._step("reconcile")
-        if reconcile is not None and reconcile.status == "ok":
+        health = self._step("health")
+        if health is not None and health.status == "ok":
             by_severity: Counter[str] = Counter()
             for (severity, _), n in self.finding_counts.items():
                 by_severity[severity] += n
-            shown = ", ".join(f"{n} {s}" for s, n in sorted(by_severity.items())) or "none"
+            shown = ", ".join(f"{by_severity[s]} {s}" for s in SEVERITIES if by_severity[s]) or "none"
             segments.append(f"findings: {shown}")
         retention = self._step("retention")
         if retention is not None and retention.status == "ok":
@@ -126,12 +125,11 @@ def _stamp(now: datetime) -> str:
 
 class _Runner:
     def __init__(self, profile: Profile, db_path: Path, secrets: RunSecrets, log: LogSink | None,
-                 render_reports: ReportRenderer | None, clock: Callable[[], datetime]) -> None:
+                 clock: Callable[[], datetime]) -> None:
         self.profile = profile
         self.db_path = db_path
         self.secrets = secrets
         self.log = log
-        self.render_reports = render_reports
         self.clock = clock
         self.outcome = RunOutcome(profile.name, db_path, clock().isoformat(timespec="seconds"))
 
@@ -153,8 +151,8 @@ class _Runner:
     # --- the steps ---------------------------------------------------------------
 
     def scan(self) -> Mapping[str, Any]:
-        targets = plan_targets(self.profile, self.db_path, self.secrets.ssh_password)
-        scan = scan_hosts(targets, scan_settings(self.profile), self.profile.noderange)
+        plan = profile_targets(self.profile, self.db_path, self.secrets.ssh_password)
+        scan = scan_hosts(plan.targets, scan_settings(self.profile), self.profile.noderange)
         self.outcome.scan = scan
         classes = Counter(h.error_class or "other" for h in scan.failed_hosts)
         return {"hosts": len(scan.hosts), "hosts_failed": len(scan.failed_hosts), "guests": len(scan.guests),
@@ -207,25 +205,55 @@ class _Runner:
             from vminv.rhev.snapshot import read_engine
 
             kinds = [f.kind for f in reconcile(scan, read_engine(settings))]
-        counts = count_findings(kinds, self.profile.health.severity)
+        self.outcome.engine_kinds = kinds
+        return {"findings": len(kinds), "stored": stored, "by_kind": dict(Counter(kinds))}
+
+    def health(self) -> Mapping[str, Any] | None:
+        """The report library's health findings of this scan (engine findings included)."""
+        from vminv import report
+
+        if self.outcome.scan_id is not None:
+            thresholds = report.Thresholds(**self.profile.health.thresholds)  # type: ignore[arg-type]
+            built = report.build_report(self.db_path, scan_id=self.outcome.scan_id, thresholds=thresholds,
+                                        now=self.clock())
+            self.outcome.report = built
+            found = [(f.severity, f.check) for f in built.health]
+        elif self.outcome.engine_kinds is not None:  # not stored: the engine's findings alone
+            from vminv.report.health import ENGINE_SEVERITY
+
+            found = [(ENGINE_SEVERITY[k], f"engine_{k}") for k in self.outcome.engine_kinds if k in ENGINE_SEVERITY]
+        else:
+            return None
+        counts = Counter(found)
         self.outcome.finding_counts = counts
-        self.outcome.failing_findings = at_or_above(counts, self.profile.health.fail_on)
-        return {"findings": sum(counts.values()), "stored": stored,
+        fail_on = self.profile.health.fail_on
+        if fail_on in SEVERITIES:
+            limit = SEVERITIES.index(fail_on)
+            self.outcome.failing_findings = sum(n for (sev, _), n in counts.items() if SEVERITIES.index(sev) <= limit)
+        return {"findings": sum(counts.values()), "fail_on": fail_on,
                 "at_or_above_fail_on": self.outcome.failing_findings,
-                "by_kind": dict(Counter(kinds))}
+                "by_severity": {s: sum(n for (sev, _), n in counts.items() if sev == s) for s in SEVERITIES}}
 
     def reports(self) -> Mapping[str, Any] | None:
+        """Each format of ``[reports]`` at the path template ({date}, {scan}) plus its suffix."""
         reports = self.profile.reports
         if reports is None:
             return None
-        if self.outcome.scan_id is None:
-            raise VminvError("no stored scan to report on", "see the write step's error")
-        if self.render_reports is None:
-            raise VminvError("this vminv has no report renderer", "remove [reports] from the profile for now")
-        target = Path(reports.path.replace("{date}", self.clock().strftime("%Y-%m-%d"))
-                      .replace("{scan}", str(self.outcome.scan_id))).expanduser()
-        files = self.render_reports(self.db_path, self.outcome.scan_id, reports.formats, target)
-        return {"files": [str(f) for f in files]}
+        if self.outcome.report is None:
+            raise VminvError("no report: the scan was not recorded or its health could not be read",
+                             "see the failed step before this one")
+        from vminv.report import write_report
+
+        base = (reports.path.replace("{date}", self.clock().strftime("%Y-%m-%d"))
+                .replace("{scan}", str(self.outcome.scan_id)))
+        files: list[str] = []
+        for fmt in reports.formats:
+            target = Path(f"{base}-csv" if fmt == "csv" else f"{base}.{fmt}").expanduser()
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if fmt == "csv":
+                target.mkdir(exist_ok=True)
+            files += [str(f) for f in write_report(self.outcome.report, fmt, target)]
+        return {"files": files}
 
     def retention(self) -> Mapping[str, Any] | None:
         retention = self.profile.retention
@@ -256,18 +284,16 @@ def run_profile(
     *,
     secrets: RunSecrets | None = None,
     log: LogSink | None = None,
-    render_reports: ReportRenderer | None = None,
     clock: Callable[[], datetime] | None = None,
 ) -> RunOutcome:
     """Run ``profile`` once against the inventory at ``db_path``.
 
     :param log: called with one JSON-able mapping as each step ends
-    :param render_reports: the report library's entry point (None: reports fail with a reason)
     :param clock: the current time (for tests); default the clock, in UTC
     :raises WriterBusyError: another writer holds the inventory (after ``profile.wait_s``)
     """
     now = clock or (lambda: datetime.now(UTC))
-    runner = _Runner(profile, db_path, secrets or RunSecrets(), log, render_reports, now)
+    runner = _Runner(profile, db_path, secrets or RunSecrets(), log, now)
     started = time.monotonic()
     with writer_lock(db_path, profile.wait_s):
         for name in STEPS:

@@ -48,9 +48,10 @@ def run_metrics(outcome: RunOutcome, last_success: float | None) -> list[Metric]
             Metric("vminv_written_guests", "What the last write did, by outcome.", "gauge",
                    [({**profile, "outcome": k}, v) for k, v in counts.items() if k != "conflicts"]),
         ]
-    if any(s.step == "reconcile" and s.status == "ok" for s in outcome.steps):
+    if any(s.step == "health" and s.status == "ok" for s in outcome.steps):
         metrics.append(Metric(
-            "vminv_findings", "Reconciliation findings of the last run, by severity and kind.", "gauge",
+            "vminv_findings", "Health findings of the last run (engine findings included), by severity and kind.",
+            "gauge",
             [({**profile, "severity": sev, "kind": kind}, n) for (sev, kind), n in sorted(
                 outcome.finding_counts.items(), key=lambda item: (SEVERITIES.index(item[0][0]), item[0][1]))]))
     if last_success is not None:

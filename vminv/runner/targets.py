@@ -1,4 +1,4 @@
-"""The hosts a profile scans: its noderange expanded with the inventory's groups, a URI per host."""
+"""The hosts a profile scans: its noderange over the inventory's tables, a URI per host."""
 
 from __future__ import annotations
 
@@ -7,37 +7,31 @@ from pathlib import Path
 from vminv import inventory
 from vminv.errors import InventoryError
 from vminv.runner.config import Profile
-from vminv.scanner.noderange import expand_noderange
-from vminv.scanner.scan import HostTarget, ScanSettings
-from vminv.scanner.uri import DEFAULT_URI_TEMPLATE, build_uri
+from vminv.scanner.scan import ScanSettings, TargetPlan, plan_targets
 
 
-def plan_targets(profile: Profile, db_path: Path, ssh_password: str | None) -> list[HostTarget]:
-    """One target per host of the profile's noderange.
+def profile_targets(profile: Profile, db_path: Path, ssh_password: str | None) -> TargetPlan:
+    """One target per host of the profile's noderange, with rscan's precedence.
 
     A URI or transport stored for a host (``vminv host set-uri``) applies
-    unless the profile sets its own, as with rscan.
+    unless the profile sets its own (:func:`vminv.scanner.scan.plan_targets`).
 
-    :raises NodeRangeError: the noderange is malformed or names nothing known
+    :raises NodeRangeError: the noderange is malformed or selects nothing
     """
-    groups: dict[str, list[str]] = {}
-    known: set[str] = set()
     uris: dict[str, str] = {}
     transports: dict[str, str] = {}
+    usable: Path | None = db_path
     if db_path.exists():
         try:
-            groups, known = inventory.load_groups(db_path), inventory.known_nodes(db_path)
             uris, transports = inventory.host_uris(db_path), inventory.host_transports(db_path)
         except InventoryError:
-            pass  # the write step reports an unusable inventory; the scan still runs
-    hosts = expand_noderange(profile.noderange, groups, known)
-    transport_given = "transport" in profile.sources
-    targets = []
-    for host in hosts:
-        transport = profile.transport if transport_given else transports.get(host, profile.transport)
-        uri = uris[host] if profile.uri is None and host in uris else build_uri(profile.uri or DEFAULT_URI_TEMPLATE, host)
-        targets.append(HostTarget(host, uri, transport, ssh_password if transport == "ssh" else None))
-    return targets
+            usable = None  # the write step reports an unusable inventory; the scan still runs
+    hosts = inventory.resolve_noderange(usable, profile.noderange)
+    return plan_targets(
+        hosts, uri_template=profile.uri,
+        transport=profile.transport if "transport" in profile.sources else None,
+        stored_uris=uris, stored_transports=transports, read_password=lambda: ssh_password,
+    )
 
 
 def scan_settings(profile: Profile) -> ScanSettings:
