@@ -20,6 +20,7 @@ from pathlib import Path
 
 import requests
 
+from vminv.errors import UsageError
 from vminv.rhev.errors import RhevConnectionError, RhevHTTPError, RhevProtocolError, RhevTimeoutError
 from vminv.rhev.settings import EngineSettings
 
@@ -77,16 +78,49 @@ def fetch_ca(settings: EngineSettings) -> EngineCA:
                         "copy /etc/pki/ovirt-engine/ca.pem from the engine instead")
 
 
-def save_ca(ca: EngineCA, path: Path) -> None:
-    """Write the PEM atomically (a half-written CA file would fail every later run)."""
+def ca_destination(path: Path) -> Path:
+    """Where :func:`save_ca` will write, checked before anything is fetched.
+
+    Missing parent folders are created (``~/.config/vminv``); a path whose
+    folder cannot be made or written is one line, before the user is asked to
+    accept a fingerprint for nothing.
+
+    :raises UsageError: the folder cannot be created or written, or the path is a folder.
+    """
     path = Path(path).expanduser()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=".ca-", dir=path.parent)
+    if path.is_dir():
+        raise UsageError(f"--ca-file {path} is a folder", "name the file to write, e.g. ~/.config/vminv/rhevm-ca.pem")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"cannot create the folder of --ca-file {path}: {exc.strerror or type(exc).__name__}",
+                         "choose a file in a folder you can write") from None
+    if not os.access(path.parent, os.W_OK | os.X_OK):
+        raise UsageError(f"cannot write into {path.parent} (for --ca-file {path.name})",
+                         "choose a file in a folder you can write")
+    return path
+
+
+def save_ca(ca: EngineCA, path: Path) -> None:
+    """Write the PEM atomically (a half-written CA file would fail every later run).
+
+    :raises UsageError: the file cannot be written (see :func:`ca_destination`).
+    """
+    path = ca_destination(path)
+    try:
+        handle, temporary = tempfile.mkstemp(prefix=".ca-", dir=path.parent)
+    except OSError as exc:
+        raise UsageError(f"cannot write the CA certificate to {path}: {exc.strerror or type(exc).__name__}",
+                         "choose a file in a folder you can write") from None
     try:
         with os.fdopen(handle, "w", encoding="ascii") as stream:
             stream.write(ca.pem)
         os.chmod(temporary, 0o644)
         os.replace(temporary, path)
+    except OSError as exc:
+        Path(temporary).unlink(missing_ok=True)
+        raise UsageError(f"cannot write the CA certificate to {path}: {exc.strerror or type(exc).__name__}",
+                         "choose a file in a folder you can write") from None
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise

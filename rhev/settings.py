@@ -8,6 +8,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from vminv.errors import UsageError
+from vminv.limits import check_seconds
 
 DEFAULT_USER = "admin@internal"
 
@@ -66,8 +67,10 @@ class EngineSettings:
             )
         if self.api_version not in (None, 3, 4):
             raise UsageError(f"API version {self.api_version} is not supported", "use 3 or 4")
-        if self.page_size < 1 or self.timeout_s <= 0 or self.retries < 0:
-            raise UsageError("page size, timeout and retries must be positive")
+        check_seconds(self.timeout_s, "the engine timeout")
+        check_seconds(self.backoff_s, "the retry delay", zero_ok=True)
+        if self.page_size < 1 or self.retries < 0:
+            raise UsageError("page size and retries must be positive")
 
     @property
     def origin(self) -> str:

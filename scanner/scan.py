@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 
 from vminv import __version__
 from vminv.errors import LibvirtError, ScanError, ScanTimeoutError, UsageError, VminvError
+from vminv.limits import check_seconds
 from vminv.scanner.live import HostScan, scan_error, scan_libvirt_host
 from vminv.scanner.model import GuestRecord, HostResult, ScanResult
 from vminv.scanner.noderange import natural_key
@@ -126,8 +127,8 @@ class ScanSettings:
     def __post_init__(self) -> None:
         if self.concurrency < 1:
             raise UsageError(f"concurrency must be at least 1, not {self.concurrency}")
-        if self.timeout_s <= 0:
-            raise UsageError(f"timeout must be positive, not {self.timeout_s:g}")
+        check_seconds(self.timeout_s, "the timeout")
+        check_seconds(self.connect_timeout_s, "the connect timeout")
         if self.xmldesc_threads < 1:
             raise UsageError(f"XML threads must be at least 1, not {self.xmldesc_threads}")
 

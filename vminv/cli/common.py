@@ -9,6 +9,7 @@ are re-exported here so that commands import from one place.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -41,12 +42,14 @@ from vminv.cli.output import (
     stderr_is_terminal,
     warn,
 )
+from vminv.errors import UsageError
+from vminv.limits import MAX_SECONDS, check_seconds
 
 __all__ = [
     "DEFAULT_DB", "EXIT_BUSY", "EXIT_CONFLICTS", "EXIT_ERROR", "EXIT_FINDINGS", "EXIT_INTERRUPTED", "EXIT_OK",
     "EXIT_PARTIAL", "EXIT_USAGE", "FORMATS", "MappedErrorsCommand", "MappedErrorsGroup", "StatusLine",
     "db_option", "emit", "exit_for", "fail", "format_option", "handle_errors", "mapped_errors", "render",
-    "render_csv", "render_json", "render_table", "resolve_db_path", "stderr_is_terminal", "traceback_option",
+    "render_csv", "render_json", "render_table", "resolve_db_path", "seconds", "stderr_is_terminal", "traceback_option",
     "wait_option", "warn",
 ]
 
@@ -57,6 +60,23 @@ def resolve_db_path(option: str | None) -> Path:
     """``--db PATH``, else ``$VMINV_DB``, else the per-user default."""
     raw = option or os.environ.get("VMINV_DB") or DEFAULT_DB
     return Path(raw).expanduser()
+
+
+def seconds(low: float = 0.0, high: float = MAX_SECONDS, zero_ok: bool = False) -> Callable[
+        [click.Context, click.Parameter, float | None], float | None]:
+    """A callback for a duration option (``type=float``): :func:`vminv.limits.check_seconds`, no NaN, no infinity."""
+
+    def check(ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
+        if value is None:
+            return None
+        what = param.opts[0] if param.opts else "the duration"
+        try:
+            return check_seconds(value, what, low=low, high=high, zero_ok=zero_ok)
+        except UsageError as exc:
+            # click names the option itself: "Invalid value for '--timeout': must be ..."
+            raise click.BadParameter(exc.message.removeprefix(f"{what} "), ctx, param) from None
+
+    return check
 
 
 format_option = click.option(
@@ -71,7 +91,8 @@ format_option = click.option(
 wait_option = click.option(
     "--wait",
     "wait_s",
-    type=click.FloatRange(0, 86400),
+    type=float,
+    callback=seconds(zero_ok=True),
     default=0.0,
     metavar="SECONDS",
     help="When another writer holds the inventory, wait this long for it (default: exit 6 at once).",

@@ -25,6 +25,7 @@ from vminv.cli.common import (
     render_json,
     render_table,
     resolve_db_path,
+    seconds,
     stderr_is_terminal,
 )
 from vminv.cli.secrets import ENGINE_PASSWORD_ENV, engine_password
@@ -47,7 +48,7 @@ def _engine_options(func: Callable[..., Any]) -> Callable[..., Any]:
                      help="CA certificate to verify the engine with (see `vminv ca`); default: the system store."),
         click.option("--insecure", is_flag=True, help="Do not verify the engine's TLS certificate (warns)."),
         click.option("--api-version", type=click.Choice(["3", "4"]), help="Force API v3 or v4 (default: detect)."),
-        click.option("--timeout", "timeout_s", type=float, default=30.0, show_default=True,
+        click.option("--timeout", "timeout_s", type=float, callback=seconds(), default=30.0, show_default=True,
                      help="Seconds per request."),
     ]
     for option in reversed(options):
@@ -173,7 +174,7 @@ def lsve_cmd(kind: str, name: str | None, url: str, user: str, password_file: st
 @click.option("--ca-file", required=True, type=click.Path(dir_okay=False), metavar="FILE",
               help="Where to save the CA certificate once accepted.")
 @click.option("--yes", "assume_yes", is_flag=True, help="Accept the fingerprint without asking (scripts).")
-@click.option("--timeout", "timeout_s", type=float, default=30.0, show_default=True, help="Seconds per request.")
+@click.option("--timeout", "timeout_s", type=float, callback=seconds(), default=30.0, show_default=True, help="Seconds per request.")
 @handle_errors
 def ca_cmd(url: str, ca_file: str, assume_yes: bool, timeout_s: float) -> None:
     """Fetch the engine's CA certificate, show its fingerprint, save it once accepted.
@@ -185,13 +186,15 @@ def ca_cmd(url: str, ca_file: str, assume_yes: bool, timeout_s: float) -> None:
     Example:
         vminv ca --rhevm https://rhevm.example.com --ca-file ~/.config/vminv/rhevm-ca.pem
     """
-    from vminv.rhev.ca import fetch_ca, save_ca
+    from vminv.rhev.ca import ca_destination, fetch_ca, save_ca
     from vminv.rhev.settings import EngineSettings
 
     if url.lower().startswith("http://"):
         # EngineSettings' own hint (add --insecure) does not apply: this command has no such option.
         raise UsageError(f"engine URL {url!r} is plain HTTP", "give the engine as https://HOST[:PORT]")
-    ca = fetch_ca(EngineSettings(url=url, timeout_s=timeout_s))
+    settings = EngineSettings(url=url, timeout_s=timeout_s)
+    destination = ca_destination(Path(ca_file))  # a path that cannot be written: said before fetching
+    ca = fetch_ca(settings)
     click.echo(f"CA certificate from {ca.source_url}", err=True)
     click.echo(f"SHA-256 fingerprint: {ca.sha256}", err=True)
     if not assume_yes:
@@ -199,8 +202,8 @@ def ca_cmd(url: str, ca_file: str, assume_yes: bool, timeout_s: float) -> None:
             raise UsageError("not accepted: stdin is not a terminal", "check the fingerprint and rerun with --yes")
         if not click.confirm("Trust this certificate for the engine?", default=False, err=True):
             raise UsageError("not accepted; nothing saved")
-    save_ca(ca, Path(ca_file))
-    click.echo(f"saved to {ca_file}", err=True)
+    save_ca(ca, destination)
+    click.echo(f"saved to {destination}", err=True)
 
 
 def register(group: click.Group) -> None:

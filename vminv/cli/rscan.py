@@ -25,6 +25,7 @@ from vminv.cli.common import (
     render_json,
     render_table,
     resolve_db_path,
+    seconds,
     stderr_is_terminal,
     wait_option,
 )
@@ -117,7 +118,7 @@ def _print_problems(scan: ScanResult) -> None:
               help="libvirt's own remote driver, or paramiko + 'virsh --readonly' (password logins).")
 @click.option("-j", "--concurrency", type=click.IntRange(1, 512), default=ScanSettings.concurrency, show_default=True,
               help="Hosts scanned at once.")
-@click.option("--timeout", "timeout_s", type=click.FloatRange(0.5, 86400), default=60.0, show_default=True,
+@click.option("--timeout", "timeout_s", type=float, callback=seconds(low=0.5), default=60.0, show_default=True,
               help="Seconds per host, connecting and scanning together.")
 @click.option("--xml-threads", type=click.IntRange(1, 256), default=32, show_default=True,
               help="Concurrent domain XML reads on each host's one connection.")

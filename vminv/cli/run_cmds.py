@@ -28,6 +28,7 @@ from vminv.cli.common import (
     handle_errors,
     render_json,
     render_table,
+    seconds,
 )
 from vminv.errors import UsageError
 from vminv.runner.config import ConfigError, Profile, config_candidates, parse_config, resolve_profile
@@ -160,12 +161,12 @@ _RUN_OVERRIDES = {
 @click.option("--db", "db_option", metavar="PATH", help="Inventory database (default: the profile's db, else $VMINV_DB).")
 @click.option("--noderange", metavar="NODERANGE", help="Scan these hosts instead of the profile's.")
 @click.option("-j", "--concurrency", type=click.IntRange(1, 512), help="Hosts scanned at once.")
-@click.option("--timeout", "timeout_s", type=click.FloatRange(0.5, 86400), help="Seconds per host.")
+@click.option("--timeout", "timeout_s", type=float, callback=seconds(low=0.5), help="Seconds per host.")
 @click.option("--write", type=click.Choice(["none", "w", "u", "n"]), help="Write mode: none, -w, -u or -n.")
 @click.option("--follow-moves/--no-follow-moves", default=None, help="Record migrated guests as moved, not conflicts.")
 @click.option("--metrics-file", type=click.Path(dir_okay=False, path_type=Path), help="Write Prometheus metrics here.")
 @click.option("--log-json", type=click.Path(dir_okay=False, path_type=Path), help="Append one JSON line per step here.")
-@click.option("--wait", "wait_s", type=click.FloatRange(0, 86400), metavar="SECONDS",
+@click.option("--wait", "wait_s", type=float, callback=seconds(zero_ok=True), metavar="SECONDS",
               help="Wait this long for another writer (default: the profile's wait, else exit 6 at once).")
 @click.option("-q", "--quiet", is_flag=True, help="No summary line on stdout.")
 @handle_errors
