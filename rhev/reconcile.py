@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from vminv.rhev.devices import disk_differences, nic_differences
 from vminv.rhev.matching import EXTERNAL_PREFIX, Matching, match
 from vminv.rhev.model import EngineSnapshot, EngineVm
 from vminv.scanner.model import DomainProblem, GuestRecord, HostResult, ScanResult
@@ -49,10 +50,6 @@ EXPECTED_LIBVIRT = {
     "migrating": frozenset({"running", "blocked", "paused"}),
     "paused": frozenset({"paused", "pmsuspended"}),
 }
-# Disks the guest does not see as its own (engine metadata volumes).
-NON_GUEST_CONTENT = frozenset({"ovf_store", "hosted_engine_sanlock", "hosted_engine_metadata",
-                               "hosted_engine_configuration", "memory_dump_volume", "memory_metadata_volume"})
-
 
 @dataclass(frozen=True)
 class Finding:
@@ -90,20 +87,9 @@ def _drift(vm: EngineVm, guest: GuestRecord) -> list[str]:
     # as VDSM reported it), so only memory and vCPUs are comparable.
     external = vm.origin == "external"
     if vm.nics is not None and not external:
-        engine_macs = {n.mac for n in vm.nics if n.mac and n.plugged is not False}
-        guest_macs = {n.mac.lower() for n in guest.nics if n.mac}
-        if engine_macs != guest_macs:
-            parts = []
-            if engine_macs - guest_macs:
-                parts.append(f"only in the engine {','.join(sorted(engine_macs - guest_macs))}")
-            if guest_macs - engine_macs:
-                parts.append(f"only on {where} {','.join(sorted(guest_macs - engine_macs))}")
-            differences.append("MACs differ: " + "; ".join(parts))
+        differences.extend(nic_differences(vm.nics, guest.nics, where))
     if vm.disks is not None and not external:
-        engine_disks = [d for d in vm.disks if d.active is not False and d.content_type not in NON_GUEST_CONTENT]
-        guest_disks = [d for d in guest.disks if d.device in ("disk", "lun")]
-        if len(engine_disks) != len(guest_disks):
-            differences.append(f"disks {len(engine_disks)} in the engine, {len(guest_disks)} on {where}")
+        differences.extend(disk_differences(vm.disks, guest.disks, where))
     return differences
 
 
