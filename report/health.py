@@ -125,12 +125,11 @@ _MEDIA = frozenset({"cdrom", "floppy"})
 _HOST_LOCAL = frozenset({"file", "block", "dir", "volume", "nvme"})
 
 
-def _disk_key(guest: GuestRecord, disk: Disk) -> tuple[str, str] | None:
+def _disk_key(guest: GuestRecord, disk: Disk) -> tuple[str, str, str | None] | None:
     """What identifies the storage behind a disk: network storage fleet-wide, the rest per host."""
     if disk.source is None or disk.device in _MEDIA:
         return None
-    scope = guest.hypervisor if disk.type in _HOST_LOCAL else "*"
-    return scope, f"{disk.type}:{disk.source}"
+    return (guest.hypervisor if disk.type in _HOST_LOCAL else "*"), disk.type, disk.source
 
 
 def shared_writable_disks(guests: Iterable[GuestRecord]) -> Iterator[HealthFinding]:
@@ -142,20 +141,34 @@ def shared_writable_disks(guests: Iterable[GuestRecord]) -> Iterator[HealthFindi
     volumes are compared per host (the same path on two hosts is usually two
     files); network disks (rbd, iscsi, gluster, ...) fleet-wide.
     """
-    users: dict[tuple[str, str], list[tuple[GuestRecord, Disk]]] = defaultdict(list)
+    guests = list(guests)
+    # First pass: which sources have writers from more than one guest. Most
+    # sources have one user, so this pass keeps one small tuple per source.
+    first_writer: dict[tuple[str, str, str | None], str] = {}
+    shared: set[tuple[str, str, str | None]] = set()
     for guest in guests:
         for disk in guest.disks:
             key = _disk_key(guest, disk)
-            if key is not None:
+            if key is None or disk.readonly:
+                continue
+            owner = first_writer.setdefault(key, guest.uuid)
+            if owner != guest.uuid:
+                shared.add(key)
+    if not shared:
+        return
+    users: dict[tuple[str, str, str | None], list[tuple[GuestRecord, Disk]]] = defaultdict(list)
+    for guest in guests:
+        for disk in guest.disks:
+            key = _disk_key(guest, disk)
+            if key in shared:
                 users[key].append((guest, disk))
-    for (scope, _identity), uses in users.items():
+    for key in sorted(shared, key=lambda k: (k[0], k[1], k[2] or "")):
+        uses = users[key]
         writers = [(g, d) for g, d in uses if not d.readonly]
-        if len({g.uuid for g, _ in writers}) < 2:
-            continue
         if all(d.shareable for _, d in writers):
             continue
-        source = writers[0][1].source or ""
-        subject = source if scope == "*" else f"{scope}:{source}"
+        scope, _kind, source = key
+        subject = source or "" if scope == "*" else f"{scope}:{source}"
         names = sorted({_where(g) for g, _ in writers})
         yield _finding(
             "shared_disk", "critical", "disk", subject,
@@ -174,22 +187,29 @@ def duplicate_macs(guests: Iterable[GuestRecord]) -> Iterator[HealthFinding]:
 
     Copies of one guest (same UUID) and two NICs of one guest are not counted.
     """
-    owners: dict[str, dict[str, list[tuple[GuestRecord, int]]]] = defaultdict(lambda: defaultdict(list))
+    guests = list(guests)
+    first_owner: dict[str, str] = {}
+    duplicated: set[str] = set()
+    for guest in guests:
+        for nic in guest.nics:
+            if nic.mac and first_owner.setdefault(nic.mac, guest.uuid) != guest.uuid:
+                duplicated.add(nic.mac)
+    if not duplicated:
+        return
+    holders: dict[str, list[tuple[GuestRecord, int]]] = defaultdict(list)
     for guest in guests:
         for position, nic in enumerate(guest.nics):
-            if nic.mac:
-                owners[nic.mac][guest.uuid].append((guest, position))
-    for mac, by_guest in owners.items():
-        if len(by_guest) < 2:
-            continue
-        holders = [entry for entries in by_guest.values() for entry in entries]
-        names = sorted({_where(g) for g, _ in holders})
+            if nic.mac in duplicated:
+                holders[nic.mac].append((guest, position))
+    for mac in sorted(duplicated):
+        owners = holders[mac]
+        names = sorted({_where(g) for g, _ in owners})
         yield _finding(
             "duplicate_mac", "high", "nic", mac,
-            f"MAC {mac} is on {len(by_guest)} different guests: {', '.join(names)}",
+            f"MAC {mac} is on {len({g.uuid for g, _ in owners})} different guests: {', '.join(names)}",
             mac=mac,
             nics=[{"guest": g.name, "host": g.hypervisor, "uuid": g.uuid, "nic": p, "source": g.nics[p].source}
-                  for g, p in holders],
+                  for g, p in owners],
         )
 
 

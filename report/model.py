@@ -118,7 +118,7 @@ class Report:
     thresholds: Thresholds
     capacity: tuple[HostCapacity, ...]  # hosts, natural order
     hosts: tuple[HostOutcome, ...]  # the scan's coverage, in scan order
-    guests: tuple[ReportGuest, ...]  # sorted by name, then host
+    guests: tuple[ReportGuest, ...]  # in the scan's order: by host (noderange order), then name
     changes: tuple[DiffEntry, ...]
     engine: tuple[EngineFinding, ...]
     health: tuple[HealthFinding, ...]
@@ -174,7 +174,7 @@ def build_report_model(data: ReportInput, thresholds: Thresholds, now: datetime)
 
     :param now: the moment day thresholds count back from, and the report's date
     """
-    guests = sorted(data.guests, key=lambda g: (natural_key(g.record.name), natural_key(g.record.hypervisor)))
+    guests = list(data.guests)  # the scan's order: hosts in noderange order, each host's guests by name
     by_host: dict[str, list[ReportGuest]] = {}
     for guest in guests:
         by_host.setdefault(guest.record.hypervisor, []).append(guest)

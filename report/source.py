@@ -232,14 +232,11 @@ def _host_outcomes(db: Any, scan_id: int) -> list[HostOutcome]:
 
 def _unscanned_hosts(db: Any, scan_id: int, scanned: set[str]) -> list[UnscannedHost]:
     rows = db.execute(
-        "SELECT h.name, (SELECT MAX(s.started) FROM scan_hosts sh JOIN scans s ON s.id = sh.scan_id"
-        "  WHERE sh.host = h.name AND sh.scan_id <= ?),"
-        " (SELECT MAX(s.started) FROM scan_hosts sh JOIN scans s ON s.id = sh.scan_id"
-        "  WHERE sh.host = h.name AND sh.scan_id <= ? AND sh.status = 'ok')"
-        " FROM hosts h",
-        [scan_id, scan_id],
+        "SELECT sh.host, MAX(s.started), MAX(CASE WHEN sh.status = 'ok' THEN s.started END)"
+        " FROM scan_hosts sh JOIN scans s ON s.id = sh.scan_id WHERE sh.scan_id <= ? GROUP BY sh.host",
+        [scan_id],
     ).fetchall()
-    return [UnscannedHost(name, last, ok) for name, last, ok in rows if name not in scanned and last is not None]
+    return [UnscannedHost(name, last, ok) for name, last, ok in rows if name not in scanned]
 
 
 def _report_guests(db: Any, scan_id: int) -> list[ReportGuest]:
@@ -297,7 +294,12 @@ def load_report_input(
         guests = _report_guests(db, scan_id)
         known = [
             KnownGuest(*row)
-            for row in db.execute("SELECT node, host, uuid, state, status, last_seen, gone_at FROM guests WHERE first_scan_id <= ?", [scan_id])
+            # Only gone guests are needed (the scan's own guests come with their records).
+            for row in db.execute(
+                "SELECT node, host, uuid, state, status, last_seen, gone_at FROM guests"
+                " WHERE status = 'gone' AND first_scan_id <= ?",
+                [scan_id],
+            )
         ]
         scans = [
             ScanPoint(*row)

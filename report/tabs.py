@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import operator
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -62,6 +63,8 @@ _GUEST = (
     Column("name", width=24), Column("host", width=16), Column("state", width=10), Column("uuid", width=36),
     Column("type", width=6),
 )
+# The other guest tabs name the guest by name and host (unique in a scan), as RVTools does.
+_ROW = _GUEST[:3]
 _DATES = (Column("first_seen", "datetime", 20), Column("last_seen", "datetime", 20))
 
 
@@ -83,6 +86,9 @@ def _device_columns(cls: type) -> tuple[Column, ...]:
 
 NIC_COLUMNS = _device_columns(Nic)
 DISK_COLUMNS = _device_columns(Disk)
+# A NIC's or disk's field values in field order (``dataclasses.astuple`` deep-copies each; this does not).
+_nic_values = operator.attrgetter(*(c.key for c in NIC_COLUMNS))
+_disk_values = operator.attrgetter(*(c.key for c in DISK_COLUMNS))
 
 # vInfo names these record fields itself (or shows them in other tabs); any other
 # field of GuestRecord is appended, so that a field added to the record is reported.
@@ -113,26 +119,26 @@ def report_tabs(report: Report) -> list[Tab]:
     def cpu() -> Iterator[tuple[Any, ...]]:
         for g in guests:
             r = g.record
-            yield (r.name, r.hypervisor, r.state, r.uuid, r.type, r.vcpus, r.vcpus_current, r.cpu_sockets,
+            yield (r.name, r.hypervisor, r.state, r.vcpus, r.vcpus_current, r.cpu_sockets,
                    r.cpu_dies, r.cpu_cores, r.cpu_threads, r.arch)
 
     def memory() -> Iterator[tuple[Any, ...]]:
         for g in guests:
             r = g.record
-            yield (r.name, r.hypervisor, r.state, r.uuid, r.type, _mib(r.memory_kib), _mib(r.current_memory_kib),
+            yield (r.name, r.hypervisor, r.state, _mib(r.memory_kib), _mib(r.current_memory_kib),
                    _mib(r.memory_kib - r.current_memory_kib))
 
     def nics() -> Iterator[tuple[Any, ...]]:
         for g in guests:
             r = g.record
             for position, nic in enumerate(r.nics):
-                yield (r.name, r.hypervisor, r.state, r.uuid, r.type, position, *dataclasses.astuple(nic))
+                yield (r.name, r.hypervisor, r.state, position, *_nic_values(nic))
 
     def disks() -> Iterator[tuple[Any, ...]]:
         for g in guests:
             r = g.record
             for position, disk in enumerate(r.disks):
-                yield (r.name, r.hypervisor, r.state, r.uuid, r.type, position, *dataclasses.astuple(disk))
+                yield (r.name, r.hypervisor, r.state, position, *_disk_values(disk))
 
     def hosts() -> Iterator[tuple[Any, ...]]:
         outcomes = {h.name: h for h in report.hosts}
@@ -172,7 +178,7 @@ def report_tabs(report: Report) -> list[Tab]:
         for s in report.scans:
             yield (s.id, s.started, s.hosts_ok, s.hosts_failed, s.guests_total)
 
-    device_head = (*_GUEST, Column("position", "int", 8))
+    device_head = (*_ROW, Column("position", "int", 8))
     return [
         Tab("vInfo", "guests", "Guests", (
             *_GUEST, Column("id", "int", 6), Column("vcpus", "int", 7), Column("vcpus_current", "int", 7),
@@ -183,12 +189,12 @@ def report_tabs(report: Report) -> list[Tab]:
             Column("state_since", "datetime", 20), *EXTRA_INFO_FIELDS,
         ), info),
         Tab("vCPU", "cpu", "vCPUs", (
-            *_GUEST, Column("vcpus", "int", 7), Column("vcpus_current", "int", 7), Column("cpu_sockets", "int", 8),
+            *_ROW, Column("vcpus", "int", 7), Column("vcpus_current", "int", 7), Column("cpu_sockets", "int", 8),
             Column("cpu_dies", "int", 8), Column("cpu_cores", "int", 8), Column("cpu_threads", "int", 8),
             Column("arch", width=8),
         ), cpu),
         Tab("vMemory", "memory", "Memory", (
-            *_GUEST, Column("memory_mib", "float", 11), Column("current_memory_mib", "float", 11),
+            *_ROW, Column("memory_mib", "float", 11), Column("current_memory_mib", "float", 11),
             Column("ballooned_mib", "float", 11),
         ), memory),
         Tab("vNetwork", "nics", "NICs", (*device_head, *NIC_COLUMNS), nics),

@@ -9,6 +9,7 @@ in order, which the tab generators do.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -40,19 +41,60 @@ class _Cells:
         self.header = workbook.add_format({"bold": True, "bg_color": "#DDE4EE", "bottom": 1})
         self.date = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
         self.ratio = workbook.add_format({"num_format": "0.00"})
+        self._dates: dict[str, datetime | None] = {}  # the same scan times recur on every row
 
     def write(self, sheet: Worksheet, row: int, col: int, column: Column, value: Any) -> None:
-        if value is None:
-            return  # an empty cell; constant_memory needs no blank written
+        self.writer(sheet, column)(row, col, value)
+
+    def writer(self, sheet: Worksheet, column: Column) -> Callable[[int, int, Any], None]:
+        """One column's cell writer, chosen once per column rather than once per cell."""
         kind = column.kind
-        if kind == "bool" and isinstance(value, bool):
-            sheet.write_boolean(row, col, value)
-        elif kind in ("int", "float") and isinstance(value, int | float) and not isinstance(value, bool):
-            sheet.write_number(row, col, value, self.ratio if "ratio" in column.key else None)
-        elif kind == "datetime" and isinstance(value, str) and (moment := _datetime(value)) is not None:
-            sheet.write_datetime(row, col, moment, self.date)
-        else:
-            sheet.write_string(row, col, str(value)[:MAX_CELL_TEXT])
+        text = sheet.write_string
+
+        def as_text(row: int, col: int, value: Any) -> None:
+            if value is not None:
+                text(row, col, value[:MAX_CELL_TEXT] if isinstance(value, str) else str(value))
+
+        if kind == "bool":
+            boolean = sheet.write_boolean
+
+            def as_bool(row: int, col: int, value: Any) -> None:
+                if isinstance(value, bool):
+                    boolean(row, col, value)
+                else:
+                    as_text(row, col, value)
+
+            return as_bool
+        if kind in ("int", "float"):
+            number = sheet.write_number
+            style = self.ratio if "ratio" in column.key else None
+
+            def as_number(row: int, col: int, value: Any) -> None:
+                if isinstance(value, int | float) and not isinstance(value, bool):
+                    number(row, col, value, style)
+                else:
+                    as_text(row, col, value)
+
+            return as_number
+        if kind == "datetime":
+            stamp, dates, date_style = sheet.write_datetime, self._dates, self.date
+
+            def as_date(row: int, col: int, value: Any) -> None:
+                if value is None:
+                    return
+                moment = dates.get(value, _MISSING) if isinstance(value, str) else None
+                if moment is _MISSING:
+                    moment = dates[value] = _datetime(value)
+                if moment is None:
+                    as_text(row, col, value)
+                else:
+                    stamp(row, col, moment, date_style)
+
+            return as_date
+        return as_text
+
+
+_MISSING: Any = object()
 
 
 def _write_tab(workbook: xlsxwriter.Workbook, cells: _Cells, tab: Tab) -> int:
@@ -62,10 +104,11 @@ def _write_tab(workbook: xlsxwriter.Workbook, cells: _Cells, tab: Tab) -> int:
         header = f"{column.key} (UTC)" if column.kind == "datetime" else column.key
         sheet.write_string(0, col, header, cells.header)
     sheet.freeze_panes(1, 0)
+    writers = list(enumerate(cells.writer(sheet, column) for column in tab.columns))
     row = 0
     for row, values in enumerate(tab.rows(), start=1):
-        for col, (column, value) in enumerate(zip(tab.columns, values)):
-            cells.write(sheet, row, col, column, value)
+        for col, write in writers:
+            write(row, col, values[col])
     sheet.autofilter(0, 0, max(row, 1), len(tab.columns) - 1)
     return row
 
