@@ -66,8 +66,9 @@ class SshWrappers:
     def kill_running(self) -> None:
         """SIGKILL every ssh our wrappers started that still runs, with its process group.
 
-        Only processes that are still this process's own children are touched:
-        a pid file whose process is gone (its pid perhaps reused) is ignored.
+        Only processes that are still this process's own children, running
+        ``timeout`` or one of these wrappers, are touched: a pid file whose
+        process is gone (its pid perhaps reused) is ignored.
         """
         try:
             names = os.listdir(self._pids)
@@ -78,7 +79,7 @@ class SshWrappers:
             if not name.isdigit():
                 continue
             pid = int(name)
-            relation = _child_relation(pid, me)
+            relation = _child_relation(pid, me) if self._runs_a_wrapper(pid) else None
             try:
                 if relation == "group leader":
                     os.killpg(pid, signal.SIGKILL)  # timeout and the ssh under it
@@ -86,6 +87,14 @@ class SshWrappers:
                     os.kill(pid, signal.SIGKILL)  # not yet in its own group: nothing under it yet
             except (ProcessLookupError, PermissionError):
                 pass
+
+    def _runs_a_wrapper(self, pid: int) -> bool:
+        try:
+            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            return False
+        # Before its exec the shell runs our script; after it, the pid is timeout's.
+        return os.path.basename(argv[0]) == b"timeout" or any(os.fsencode(self._dir) in a for a in argv)
 
     def script_for(self, options: SshOptions) -> Path:
         with self._lock:

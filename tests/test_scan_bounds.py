@@ -171,3 +171,13 @@ def test_ssh_transport_nodeinfo_numbers_are_bounded():
     scan = parse_session("h", output, marker)
     assert scan.facts is not None and (scan.facts.cpus, scan.facts.memory_kib, scan.facts.cpu_sockets) == (None, None, 1)
     assert {p.domain for p in scan.problems} == {"host facts"} and len(scan.problems) == 2
+
+
+@pytest.mark.parametrize(("max_memory", "field"), [
+    (f"<maxMemory slots='{HUGE}' unit='KiB'>1048576</maxMemory>", "<maxMemory slots>"),
+    (f"<maxMemory slots='16' unit='KiB'>{HUGE}</maxMemory>", "size"),
+])
+def test_max_memory_is_bounded_like_memory(max_memory, field):
+    with pytest.raises(DomainXMLError) as caught:
+        parse_domain(domain().replace("<memory ", max_memory + "\n  <memory "), "h")
+    assert field in str(caught.value) and "out of range" in str(caught.value)
