@@ -69,7 +69,12 @@ def origin_of(url: str) -> Origin | None:
 def _shown_origin(url: str) -> str:
     """A foreign URL for a message: its origin only (the path is engine data, and may be long)."""
     parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}" if parts.scheme or parts.netloc else url[:80]
+    return _capped(f"{parts.scheme}://{parts.netloc}" if parts.scheme or parts.netloc else url)
+
+
+def _capped(text: str, limit: int = 160) -> str:
+    """Engine-sent text in a one-line message: at most ``limit`` characters."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _short(url: str) -> str:
@@ -277,7 +282,7 @@ class EngineClient:
         label = label or f"{method} {_short(url)}"
         if origin_of(url) != self._origin:
             raise RhevForeignOriginError(
-                f"{label}: the engine links to {_shown_origin(url)}, which is not {self.settings.origin}; not followed",
+                f"{_capped(label)}: the engine links to {_shown_origin(url)}, which is not {self.settings.origin}; not followed",
                 FOREIGN_HINT,
             )
         attempts = (self.settings.retries + 1) if retry else 1
@@ -338,7 +343,7 @@ class EngineClient:
         target = urljoin(response.url, location)
         if origin_of(target) != self._origin:
             raise RhevForeignOriginError(
-                f"{label}: the engine redirects to {_shown_origin(target)}, which is not "
+                f"{_capped(label)}: the engine redirects to {_shown_origin(target)}, which is not "
                 f"{self.settings.origin}; not followed",
                 FOREIGN_HINT,
             )

@@ -91,3 +91,11 @@ def test_an_engine_id_stays_one_path_segment(vm_id: str) -> None:
     href = vm_href(API, vm_id, "nics")
     assert href.startswith("/ovirt-engine/api/vms/") and href.endswith("/nics")
     assert href.count("/") == 5 and "?" not in href and "#" not in href
+
+
+def test_a_huge_foreign_link_gives_a_short_line(start_engine, pki) -> None:
+    engine = start_engine()
+    engine.mode.link_origin = "https://" + "a" * 5000 + ".example.com"
+    with pytest.raises(RhevForeignOriginError) as info:
+        read_engine(settings_for(engine, pki), parts={"hosts"})
+    assert len(str(info.value)) < 600
