@@ -29,6 +29,7 @@ from vminv.rhev.model import (
 )
 from vminv.rhev.settings import EngineSettings
 from vminv.rhev.snapshot import read_engine
+from vminv.textsafe import terminal_safe
 
 KINDS = {
     "dc": ("datacenters", ("datacenters", "clusters", "storagedomains", "networks")),
@@ -203,14 +204,15 @@ def build_lsve(engine: EngineSnapshot, kind: str, name: str | None = None) -> li
 
 
 def format_lsve(objects: Sequence[LsveObject]) -> str:
+    """xCAT's lsve layout; names and values are engine data, escaped for the terminal (one per line)."""
     lines: list[str] = []
 
     def write(obj: LsveObject, level: int) -> None:
         indent = "   " * level
-        lines.append(f"{indent}{obj.collection}: [{obj.name}]")
+        lines.append(f"{indent}{obj.collection}: [{terminal_safe(obj.name)}]")
         attr_indent = indent + (" " if level == 0 else "  ")
         for key, value in obj.attributes:
-            lines.append(f"{attr_indent}{key}: {value}".rstrip())
+            lines.append(f"{attr_indent}{key}: {terminal_safe(value)}".rstrip())
         for child in obj.children:
             write(child, level + 1)
 

@@ -6,9 +6,6 @@ and renders what it returns.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
-
 import click
 
 from vminv import inventory
@@ -17,13 +14,13 @@ from vminv.cli.common import (
     emit,
     format_option,
     handle_errors,
-    render_csv,
-    render_json,
-    render_table,
+    render,
     resolve_db_path,
 )
+from vminv.cli.common import warn as _warn
 from vminv.errors import UsageError
 from vminv.scanner.uri import URI_PASSWORD_WARNING
+from vminv.textsafe import terminal_safe
 
 LS_COLUMNS = ("type", "name", "hypervisor", "id", "cpu", "memory", "nic", "disk", "state", "last_seen")
 SCAN_COLUMNS = (
@@ -35,19 +32,6 @@ HISTORY_COLUMNS = ("scan", "at", "host", "event", "field", "old", "new")
 DIFF_COLUMNS = ("change", "node", "host", "field", "old", "new")
 HOST_COLUMNS = ("host", "status", "last_seen", "last_scan", "error_class", "type", "version", "cpus", "memory", "guests", "uri")
 PRUNE_COLUMNS = ("node", "host", "last_seen", "gone_at", "node_tables")
-
-
-def _warn(line: str) -> None:
-    click.echo(line, err=True)
-
-
-def _render(output_format: str, rows: Sequence[Sequence[Any]], headers: Sequence[str], document: Any) -> None:
-    if output_format == "json":
-        emit(render_json(document))
-    elif output_format == "csv":
-        emit(render_csv(rows, headers))
-    elif rows:
-        emit(render_table(rows, headers) + "\n")
 
 
 def _mode_flag(mode: str | None) -> str:
@@ -72,7 +56,7 @@ def ls_command(noderange: str | None, host: str | None, state: str | None, outpu
     table = [
         (r.type, r.name, r.hypervisor, r.id, r.cpu, r.memory, r.nic, r.disk, r.state, r.last_seen) for r in rows
     ]
-    _render(output_format, table, LS_COLUMNS, [r.to_dict() for r in rows])
+    render(output_format, LS_COLUMNS, table, lambda: [r.to_dict() for r in rows])
     if not rows and output_format == "table":
         # An empty table prints nothing: say why, so a mistyped group or host is not mistaken for "no guests".
         asked = " ".join(
@@ -100,7 +84,7 @@ def scans_command(scan_id: int | None, output_format: str, db_path: str | None) 
              h.guest_count, h.problems, h.error)
             for h in hosts
         ]
-        _render(output_format, coverage, COVERAGE_COLUMNS, {"scan_id": scan_id, "hosts": [h.to_dict() for h in hosts]})
+        render(output_format, COVERAGE_COLUMNS, coverage, lambda: {"scan_id": scan_id, "hosts": [h.to_dict() for h in hosts]})
         return
     scans = inventory.list_scans(path)
     table = [
@@ -108,7 +92,7 @@ def scans_command(scan_id: int | None, output_format: str, db_path: str | None) 
          s.written, s.updated, s.skipped, s.conflicts, s.moved, s.gone, ", ".join(s.failed_hosts))
         for s in scans
     ]
-    _render(output_format, table, SCAN_COLUMNS, [s.to_dict() for s in scans])
+    render(output_format, SCAN_COLUMNS, table, lambda: [s.to_dict() for s in scans])
 
 
 @click.command("history")
@@ -124,9 +108,9 @@ def history_command(node: str, output_format: str, db_path: str | None) -> None:
     history = inventory.guest_history(resolve_db_path(db_path), node)
     table = [(e.scan_id, e.at, e.host, e.event, e.field, e.old_value, e.new_value) for e in history.events]
     if output_format == "table":
-        where = ", ".join(f"{h.host} ({h.status})" for h in history.hosts)
-        emit(f"{node}: first seen {history.first_seen}, last seen {history.last_seen}; on {where}\n")
-    _render(output_format, table, HISTORY_COLUMNS, history.to_dict())
+        where = ", ".join(f"{terminal_safe(h.host)} ({h.status})" for h in history.hosts)
+        emit(f"{terminal_safe(node)}: first seen {history.first_seen}, last seen {history.last_seen}; on {where}\n")
+    render(output_format, HISTORY_COLUMNS, table, history.to_dict)
 
 
 @click.command("diff")
@@ -150,7 +134,7 @@ def diff_command(scan_a: int | None, scan_b: int | None, output_format: str, db_
     if output_format == "table":
         counts = ", ".join(f"{n} {kind}" for kind, n in diff.counts().items())
         emit(f"scan {diff.scan_a} -> scan {diff.scan_b}: {counts}\n")
-    _render(output_format, table, DIFF_COLUMNS, diff.to_dict())
+    render(output_format, DIFF_COLUMNS, table, diff.to_dict)
 
 
 @click.command("export")
@@ -194,7 +178,7 @@ def export_command(noderange: str | None, output_format: str, db_path: str | Non
         documents = [n.to_dict() for n in nodes]
         headers = tuple(documents[0]) if documents else ("node",)
         rows = [[d[h] for h in headers] for d in documents]
-        _render(output_format, rows, headers, documents)
+        render(output_format, headers, rows, lambda: documents)
     for name in invalid:
         _warn(f"node {name!r} left out: not a valid xCAT node name")
 
@@ -216,7 +200,7 @@ def prune_command(days: float, dry_run: bool, output_format: str, db_path: str |
     """
     removed = inventory.prune(resolve_db_path(db_path), days, dry_run=dry_run)
     table = [(p.node, p.host, p.last_seen, p.gone_at, "removed" if p.node_tables else "kept") for p in removed]
-    _render(output_format, table, PRUNE_COLUMNS, {"dry_run": dry_run, "removed": [p.to_dict() for p in removed]})
+    render(output_format, PRUNE_COLUMNS, table, lambda: {"dry_run": dry_run, "removed": [p.to_dict() for p in removed]})
     if output_format == "table":
         verb = "would remove" if dry_run else "removed"
         _warn(f"{verb} {len(removed)} guest{'s' if len(removed) != 1 else ''} gone for more than {days:g} days")
@@ -278,7 +262,7 @@ def host_ls_command(output_format: str, db_path: str | None) -> None:
          h.cpus, f"{h.memory_kib // 1024}" if h.memory_kib else None, h.guests, h.uri)
         for h in hosts
     ]
-    _render(output_format, table, HOST_COLUMNS, [h.to_dict() for h in hosts])
+    render(output_format, HOST_COLUMNS, table, lambda: [h.to_dict() for h in hosts])
 
 
 def register(group: click.Group) -> None:

@@ -17,25 +17,21 @@ import click
 from vminv.cli.common import (
     EXIT_CONFLICTS,
     EXIT_OK,
+    StatusLine,
     db_option,
-    emit,
     format_option,
     handle_errors,
-    render_csv,
-    render_json,
-    render_table,
+    render,
     resolve_db_path,
     seconds,
-    stderr_is_terminal,
 )
+from vminv.cli.common import warn as _warn
 from vminv.cli.secrets import ENGINE_PASSWORD_ENV, engine_password
 from vminv.errors import UsageError
 
 FINDING_COLUMNS = ("kind", "guest", "uuid", "engine_host", "scanned_host", "match", "detail")
 
 
-def _warn(line: str) -> None:
-    click.echo(line, err=True)
 
 
 def _engine_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -77,17 +73,6 @@ def _settings(url: str, user: str, password_file: str | None, ca_file: str | Non
     return dataclasses.replace(settings, password=engine_password(password_file, user))
 
 
-def _progress() -> Callable[[str], None] | None:
-    if not stderr_is_terminal():
-        return None
-
-    def say(message: str) -> None:
-        sys.stderr.write(f"\r{message}\x1b[K")
-        sys.stderr.flush()
-
-    return say
-
-
 @click.command("reconcile")
 @_engine_options
 @click.option("--scan", "scan_id", type=int, metavar="ID", help="Reconcile this stored scan (default: the latest).")
@@ -115,18 +100,15 @@ def reconcile_cmd(url: str, user: str, password_file: str | None, ca_file: str |
         raise UsageError("-w and -u cannot be used together", "-w writes new and same nodes, -u only same ones")
     mode = "w" if write_all else "u" if update_only else None
     settings = _settings(url, user, password_file, ca_file, insecure, api_version, timeout_s)
-    progress = _progress()
-    report = reconcile_stored_scan(resolve_db_path(db_path), settings, scan_id=scan_id, write_mode=mode,
-                                   progress=progress)
-    if progress is not None:
-        sys.stderr.write("\r\x1b[K")
+    status = StatusLine()
+    try:
+        report = reconcile_stored_scan(resolve_db_path(db_path), settings, scan_id=scan_id, write_mode=mode,
+                                       progress=status.show if status.enabled else None)
+    finally:
+        status.clear()
     rows = [[getattr(f, column) for column in FINDING_COLUMNS] for f in report.findings]
-    if output_format == "json":
-        emit(render_json(report.to_dict()))
-    elif output_format == "csv":
-        emit(render_csv(rows, FINDING_COLUMNS))
-    else:
-        emit(render_table(rows, FINDING_COLUMNS))
+    render(output_format, FINDING_COLUMNS, rows, report.to_dict, header_when_empty=True)
+    if output_format == "table":
         engine = report.engine
         counts = ", ".join(f"{n} {kind}" for kind, n in report.summary.items() if n)
         _warn(f"scan {report.scan_id} against {engine.url} ({engine.api.product_name or 'engine'} "
@@ -163,10 +145,8 @@ def lsve_cmd(kind: str, name: str | None, url: str, user: str, password_file: st
 
     settings = _settings(url, user, password_file, ca_file, insecure, api_version, timeout_s)
     objects = list_engine_objects(settings, kind, name)
-    if output_format == "json":
-        emit(render_json({"objects": [o.to_dict() for o in objects]}))
-    else:
-        emit(format_lsve(objects))
+    render(output_format, (), [], lambda: {"objects": [o.to_dict() for o in objects]},
+           text=lambda: format_lsve(objects))
 
 
 @click.command("ca")
@@ -195,15 +175,15 @@ def ca_cmd(url: str, ca_file: str, assume_yes: bool, timeout_s: float) -> None:
     settings = EngineSettings(url=url, timeout_s=timeout_s)
     destination = ca_destination(Path(ca_file))  # a path that cannot be written: said before fetching
     ca = fetch_ca(settings)
-    click.echo(f"CA certificate from {ca.source_url}", err=True)
-    click.echo(f"SHA-256 fingerprint: {ca.sha256}", err=True)
+    _warn(f"CA certificate from {ca.source_url}")
+    _warn(f"SHA-256 fingerprint: {ca.sha256}")
     if not assume_yes:
         if not sys.stdin.isatty():
             raise UsageError("not accepted: stdin is not a terminal", "check the fingerprint and rerun with --yes")
         if not click.confirm("Trust this certificate for the engine?", default=False, err=True):
             raise UsageError("not accepted; nothing saved")
     save_ca(ca, destination)
-    click.echo(f"saved to {destination}", err=True)
+    _warn(f"saved to {destination}")
 
 
 def register(group: click.Group) -> None:

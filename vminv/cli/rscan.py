@@ -6,6 +6,7 @@ import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 from click.core import ParameterSource
@@ -16,19 +17,20 @@ from vminv.cli.common import (
     EXIT_ERROR,
     EXIT_OK,
     EXIT_PARTIAL,
+    MappedErrorsCommand,
+    StatusLine,
     db_option,
     emit,
     fail,
     format_option,
     handle_errors,
-    render_csv,
-    render_json,
-    render_table,
+    render,
     resolve_db_path,
     seconds,
-    stderr_is_terminal,
+    traceback_option,
     wait_option,
 )
+from vminv.cli.common import warn as _warn
 from vminv.cli.secrets import SSH_PASSWORD_ENV, ssh_password
 from vminv.cli.signals import held, kept_on_stop
 from vminv.cli.signals import install as install_signal_handlers
@@ -41,30 +43,24 @@ from vminv.scanner.scan import ScanSettings, plan_targets, scan_hosts
 from vminv.scanner.table import CSV_COLUMNS, RSCAN_COLUMNS, csv_rows, rscan_rows
 from vminv.scanner.uri import DEFAULT_URI_TEMPLATE
 
-
-def _warn(line: str) -> None:
-    click.echo(line, err=True)
+if TYPE_CHECKING:
+    from vminv.inventory.report import WriteReport
 
 
 class _Progress:
     """``scanned 3/10 hosts, 1 failed`` on a terminal's stderr; silent otherwise."""
 
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
+    def __init__(self, enabled: bool | None = None) -> None:
+        self.line = StatusLine(enabled)
         self.failed = 0
 
     def __call__(self, done: int, total: int, result: HostResult) -> None:
-        if not self.enabled:
-            return
         self.failed += 0 if result.ok else 1
         failed = f", {self.failed} failed" if self.failed else ""
-        sys.stderr.write(f"\rscanned {done}/{total} hosts{failed} (last: {result.name})\x1b[K")
-        sys.stderr.flush()
+        self.line.show(f"scanned {done}/{total} hosts{failed} (last: {result.name})")
 
     def close(self) -> None:
-        if self.enabled:
-            sys.stderr.write("\r\x1b[K")
-            sys.stderr.flush()
+        self.line.clear()
 
 
 @dataclass(frozen=True)
@@ -102,6 +98,14 @@ def _save(scan: ScanResult, save_dir: Path, recorded: str) -> SaveReport:
     return saved
 
 
+def _scan_document(scan: ScanResult, report: WriteReport | None) -> dict[str, Any]:
+    document = scan.to_document()
+    if report is not None:
+        document["scan"]["id"] = report.scan_id
+        document["write"] = report.to_dict()
+    return document
+
+
 def _print_problems(scan: ScanResult) -> None:
     for host in scan.hosts:
         for problem in host.problems:
@@ -110,7 +114,7 @@ def _print_problems(scan: ScanResult) -> None:
         _warn(f"{host.name}: failed ({host.error_class}): {host.error}")
 
 
-@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.command(cls=MappedErrorsCommand, context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("noderange", required=False)
 @click.option("--uri", "uri_template", metavar="TEMPLATE", default=None,
               help=f"libvirt URI template; {{host}} is replaced [default: {DEFAULT_URI_TEMPLATE}]")
@@ -140,6 +144,7 @@ def _print_problems(scan: ScanResult) -> None:
 @db_option
 @click.option("--no-db", is_flag=True, help="Do not record the scan in the inventory (just print it).")
 @wait_option
+@traceback_option
 @click.version_option(__version__, prog_name="rscan")
 @handle_errors
 def cli(noderange: str | None, uri_template: str | None, transport: str, concurrency: int, timeout_s: float,
@@ -207,7 +212,7 @@ def cli(noderange: str | None, uri_template: str | None, transport: str, concurr
             concurrency=concurrency, timeout_s=timeout_s, xmldesc_threads=xml_threads,
             known_hosts=known_hosts, accept_new_host_keys=accept_new_host_keys, keep_xml=keep_xml,
         )
-        progress = _Progress(stderr_is_terminal())
+        progress = _Progress()
         try:
             scan = scan_hosts(targets, settings, noderange, progress)
         finally:
@@ -231,16 +236,11 @@ def cli(noderange: str | None, uri_template: str | None, transport: str, concurr
         emit(text)
         for guest, reason in left_out:
             _warn(f"{guest.hypervisor}: guest {guest.name!r} left out of the stanza: {reason}")
-    elif output_format == "json":
-        document = scan.to_document()
-        if report is not None:
-            document["scan"]["id"] = report.scan_id
-            document["write"] = report.to_dict()
-        emit(render_json(document))
-    elif output_format == "csv":
-        emit(render_csv(csv_rows(scan.guests), CSV_COLUMNS))
     else:
-        emit(render_table(rscan_rows(scan.guests), RSCAN_COLUMNS))
+        as_csv = output_format == "csv"
+        rows = [] if output_format == "json" else csv_rows(scan.guests) if as_csv else rscan_rows(scan.guests)
+        render(output_format, CSV_COLUMNS if as_csv else RSCAN_COLUMNS, rows,
+               lambda: _scan_document(scan, report), header_when_empty=True)
 
     if report is not None and mode and output_format != "json":
         from vminv.inventory import format_write_report

@@ -5,13 +5,19 @@ from __future__ import annotations
 import click
 
 from vminv import __version__
+from vminv.cli.common import MappedErrorsGroup, traceback_option
 from vminv.cli.signals import install as install_signal_handlers
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=MappedErrorsGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@traceback_option
 @click.version_option(__version__, prog_name="vminv")
 def cli() -> None:
-    """Query and maintain the VM inventory that rscan writes."""
+    """Query and maintain the VM inventory that rscan writes.
+
+    Errors are one line on stderr; --traceback (or VMINV_TRACEBACK=1) shows
+    Python's traceback instead, for a bug report.
+    """
 
 
 def _register() -> None:
