@@ -285,7 +285,10 @@ class _Expander:
             return self.match_pattern(atom)
         if "=" in atom or "~" in atom:
             if self.tables is None:
-                raise NodeRangeError(f"{atom!r} selects by attribute, which needs the inventory", "drop --no-db")
+                raise NodeRangeError(
+                    f"{atom!r} selects by attribute, which needs an inventory",
+                    "write one with rscan -w first, and leave out --no-db",
+                )
             return select_by_criterion(atom, self.tables.column)
         if "(" in atom or ")" in atom:
             raise NodeRangeError(f"parentheses in {atom!r} must enclose whole items", "write e.g. kvm,-(kvm@maint)")

@@ -24,6 +24,7 @@ def _options() -> Any:
     options = re2.Options()
     options.log_errors = False  # RE2 would print each refused pattern to stderr
     options.max_mem = _MAX_PROGRAM_BYTES
+    options.never_capture = True  # only yes or no is asked: RE2 may answer with its DFA alone
     return options
 
 

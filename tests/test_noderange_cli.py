@@ -34,7 +34,7 @@ def test_file_exclusion_and_intersection(tmp_path):
 def test_refusals_are_one_line_with_the_usage_status(tmp_path):
     cases = {
         "a[1-1000]b[1-1000]c[1-1000]": "would make 1,000,000,000 names, over the cap of 100,000",
-        "vm.host==kvmhost1": "selects by attribute, which needs the inventory",
+        "vm.host==kvmhost1": "selects by attribute, which needs an inventory",
         "/(a)\\1": "patterns are RE2 syntax",
         f"^{tmp_path}/none": "cannot read noderange file",
         "(" * 40 + "a" + ")" * 40: "more than 32 deep",

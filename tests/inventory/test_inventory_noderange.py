@@ -150,3 +150,14 @@ def test_the_nodegroup_table_is_added_by_a_migration(db_path):
         assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     # xCAT's columns (perl-xCAT Schema.pm nodegroup), keyed by groupname.
     assert columns == ["groupname", "grouptype", "members", "membergroups", "wherevals", "comments", "disable"]
+
+
+def test_a_run_profile_reads_the_whole_grammar(db):
+    """``vminv run``'s targets come from the same expansion as rscan's."""
+    from vminv.runner.config import Profile
+    from vminv.runner.targets import profile_targets
+
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE nodelist SET groups = 'hosts' WHERE node = 'bare1'")
+    plan = profile_targets(Profile("nightly", "kvmhost0000,groups=~hosts"), db, None)
+    assert [t.name for t in plan.targets] == ["bare1", "kvmhost0000"]
