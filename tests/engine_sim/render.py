@@ -93,7 +93,9 @@ def topology(parent: Element, ctx: Context, item: dict[str, Any]) -> None:
         sub(element, "sockets", sockets)
         sub(element, "threads", threads)
     else:
-        sub(parent, "topology", sockets=sockets, cores=cores, threads=threads)
+        # RHEV 3.5 writes no threads attribute on VMs (threads came in 3.6 for them; hosts always had it).
+        keep_threads = "threads" in item or ctx.engine_version >= (3, 6)
+        sub(parent, "topology", sockets=sockets, cores=cores, threads=threads if keep_threads else None)
 
 
 # --- object renderers -----------------------------------------------------------------
@@ -113,6 +115,7 @@ def datacenter(dc: dict[str, Any], ctx: Context) -> Element:
         supported = sub(el, "supported_versions")
         version(supported, ctx, dc.get("version"))
         version(el, ctx, dc.get("version"))
+        ref(el, ctx, "mac_pool", "macpools", MAC_POOL)
     else:
         if dc.get("storage_type"):
             sub(el, "storage_type", dc["storage_type"])
@@ -126,9 +129,13 @@ def datacenter(dc: dict[str, Any], ctx: Context) -> Element:
     return el
 
 
+MAC_POOL = "31c97ad0-45b3-4784-a120-f89bbc89611c"
+
+
 def cluster(cl: dict[str, Any], ctx: Context) -> Element:
     el = new("cluster", ctx, "clusters", cl["id"])
-    actions(el, f"{ctx.prefix}/clusters/{cl['id']}", ("resetemulatedmachine",))
+    if ctx.version >= 4:  # RHEV 3.5 lists clusters without actions
+        actions(el, f"{ctx.prefix}/clusters/{cl['id']}", ("resetemulatedmachine",))
     sub(el, "name", cl["name"])
     sub(el, "description", cl.get("description", ""))
     if ctx.version >= 4:
@@ -141,16 +148,42 @@ def cluster(cl: dict[str, Any], ctx: Context) -> Element:
         cpu = sub(el, "cpu")
         sub(cpu, "architecture", "x86_64")
         sub(cpu, "type", cl.get("cpu_type", "Intel Westmere Family"))
+        properties = sub(el, "custom_scheduling_policy_properties")
+        for name, value in (("HighUtilization", 80), ("CpuOverCommitDurationMinutes", 2)):
+            prop = sub(properties, "property")
+            sub(prop, "name", name)
+            sub(prop, "value", value)
         sub(sub(el, "error_handling"), "on_error", "migrate")
+        fencing = sub(el, "fencing_policy")
+        sub(fencing, "enabled", True)
+        broken = sub(fencing, "skip_if_connectivity_broken")
+        sub(broken, "enabled", False)
+        sub(broken, "threshold", 50)
+        sub(fencing, "skip_if_gluster_bricks_up", False)
+        sub(fencing, "skip_if_gluster_quorum_not_met", False)
+        sub(sub(fencing, "skip_if_sd_active"), "enabled", False)
+        sub(el, "firewall_type", "firewalld")
         sub(el, "gluster_service", False)
+        sub(el, "ha_reservation", False)
+        ksm = sub(el, "ksm")
+        sub(ksm, "enabled", True)
+        sub(ksm, "merge_across_nodes", True)
         policy = sub(el, "memory_policy")
         sub(sub(policy, "over_commit"), "percent", overcommit)
         sub(sub(policy, "transparent_hugepages"), "enabled", hugepages)
+        migration = sub(el, "migration")
+        sub(migration, "auto_converge", "inherit")
+        sub(sub(migration, "bandwidth"), "assignment_method", "auto")
+        sub(migration, "compressed", "inherit")
+        sub(sub(el, "required_rng_sources"), "required_rng_source", "random")
         sub(el, "switch_type", "legacy")
         sub(el, "threads_as_cores", False)
+        sub(el, "trusted_service", False)
+        sub(el, "tunnel_migration", False)
         version(el, ctx, cl.get("version", "4.3"))
         sub(el, "virt_service", cl.get("virt_service", True))
         ref(el, ctx, "data_center", "datacenters", cl.get("datacenter_id"))
+        ref(el, ctx, "mac_pool", "macpools", MAC_POOL)
         ref(el, ctx, "scheduling_policy", "schedulingpolicies", "7ce0a012-b949-4cae-b591-a7e3539cfb05")
     else:
         cpu = sub(el, "cpu", id=cl.get("cpu_type", "Intel Westmere Family"))
@@ -159,11 +192,22 @@ def cluster(cl: dict[str, Any], ctx: Context) -> Element:
         policy = sub(el, "memory_policy")
         sub(policy, "overcommit", percent=overcommit)
         sub(sub(policy, "transparent_hugepages"), "enabled", hugepages)
-        version(el, ctx, cl.get("version", "3.6"))
+        scheduling = sub(el, "scheduling_policy", href=f"{ctx.prefix}/schedulingpolicies/b4ed2332-a7ac-4d5f-9596-99a439cb2812",
+                         id="b4ed2332-a7ac-4d5f-9596-99a439cb2812")
+        sub(scheduling, "name", "none")
+        sub(scheduling, "policy", "none")
+        version(el, ctx, cl.get("version", "3.5"))
         sub(sub(el, "error_handling"), "on_error", "migrate")
         sub(el, "virt_service", cl.get("virt_service", True))
         sub(el, "gluster_service", False)
         sub(el, "threads_as_cores", False)
+        sub(el, "tunnel_migration", False)
+        sub(el, "trusted_service", False)
+        sub(el, "ha_reservation", False)
+        sub(el, "optional_reason", False)
+        sub(el, "ballooning_enabled", False)
+        sub(sub(el, "ksm"), "enabled", True)
+        sub(el, "required_rng_sources")
     return el
 
 
@@ -224,15 +268,22 @@ def storage_domain(sd: dict[str, Any], ctx: Context) -> Element:
     if ctx.version >= 4:
         opt(el, "available", sd.get("available"))
         sub(el, "backup", False)
-        opt(el, "committed", sd.get("committed"))
+        sub(el, "block_size", 512)
+        sub(el, "committed", sd.get("committed", 0))
+        sub(el, "critical_space_action_blocker", 5)
+        sub(el, "discard_after_delete", False)
         sub(el, "external_status", "ok")
         sub(el, "master", sd.get("master", False))
         if unattached:
             status(el, ctx, "unattached")
         storage_block()
         sub(el, "storage_format", sd.get("storage_format", "v5"))
+        sub(el, "supports_discard", False)
+        sub(el, "supports_discard_zeroes_data", False)
         sub(el, "type", sd.get("type", "data"))
         opt(el, "used", sd.get("used"))
+        sub(el, "warning_low_space_indicator", 10)
+        sub(el, "wipe_after_delete", False)
         if not unattached:
             dcs = sub(el, "data_centers")
             for dc_id in sd["datacenter_ids"]:
@@ -270,17 +321,35 @@ def host(h: dict[str, Any], ctx: Context) -> Element:
         if not ctx.hardware_information:
             return
         hw = sub(el, "hardware_information")
+        values = (("family", "PowerEdge"), ("manufacturer", "Dell Inc."), ("product_name", "PowerEdge R640"),
+                  ("serial_number", h.get("serial", "8F1VQ23")), ("uuid", h.get("hw_uuid")), ("version", "01"))
+        if ctx.version >= 4:  # alphabetical, rng sources before uuid
+            for tag, value in values[:4]:
+                sub(hw, tag, value)
+            sub(sub(hw, "supported_rng_sources"), "supported_rng_source", "random")
+            for tag, value in values[4:]:
+                opt(hw, tag, value)
+        else:  # 3.x: manufacturer, version, serial, product, uuid, family, rng sources
+            for tag in ("manufacturer", "version", "serial_number", "product_name", "uuid", "family"):
+                opt(hw, tag, dict(values)[tag])
+            sub(sub(hw, "supported_rng_sources"), "source", "RANDOM")
+
+    def flag(tag: str, value: bool = False) -> None:
+        sub(sub(el, tag), "enabled", value)
+
+    def ssh() -> None:
+        block = sub(el, "ssh")
         if ctx.version >= 4:
-            sub(hw, "family", "PowerEdge")
-        sub(hw, "manufacturer", "Dell Inc.")
-        sub(hw, "product_name", "PowerEdge R640")
-        sub(hw, "serial_number", h.get("serial", "8F1VQ23"))
-        rng = sub(hw, "supported_rng_sources")
-        if ctx.version >= 4:
-            sub(rng, "supported_rng_source", "random")
+            sub(block, "fingerprint", "SHA256:nNTNXVUHu8sM6t4a2W+y/ZpnsvpFeXvS088wBRBz+qY")
+            sub(block, "port", 22)
         else:
-            sub(rng, "source", "RANDOM")
-        opt(hw, "uuid", h.get("hw_uuid"))
+            sub(block, "port", 22)
+            sub(block, "fingerprint", "ae:57:8c:12:fa:3b:ba:52:ea:f1:d5:b3:fa:fd:8b:0a")
+
+    def summary() -> None:
+        block = sub(el, "summary")
+        for tag, value in (("active", 1), ("migrating", 0), ("total", 1)):
+            sub(block, tag, value)
 
     if ctx.version >= 4:
         sub(el, "address", address)
@@ -293,27 +362,42 @@ def host(h: dict[str, Any], ctx: Context) -> Element:
         sub(cpu, "speed", 2100)
         topology(cpu, ctx, {"sockets": 2, "cores": 16, "threads": 2})
         sub(cpu, "type", "Intel Skylake Server IBRS SSBD Family")
+        flag("device_passthrough")
         sub(el, "external_status", "ok")
         hardware()
+        sub(sub(el, "iscsi"), "initiator", f"iqn.1994-05.com.redhat:{h['name']}")
         sub(el, "kdump_status", "disabled")
+        flag("ksm")
         libvirt = sub(el, "libvirt_version")
         for tag, value in (("build", 0), ("full_version", h.get("libvirt", "libvirt-4.5.0-10.el7_6.10")),
                            ("major", 4), ("minor", 5), ("revision", 0)):
             sub(libvirt, tag, value)
         sub(el, "max_scheduling_memory", memory - 404750336)
         sub(el, "memory", memory)
+        sub(el, "numa_supported", False)
         os_el = sub(el, "os")
+        sub(os_el, "custom_kernel_cmdline", "")
+        sub(os_el, "reported_kernel_cmdline", "BOOT_IMAGE=/vmlinuz-3.10.0-957.el7.x86_64 root=/dev/mapper/rhel-root ro")
         sub(os_el, "type", h.get("os", "RHEL"))
         os_version = sub(os_el, "version")
         sub(os_version, "full_version", h.get("os_version", "7.6 - 4.el7"))
         sub(os_version, "major", 7)
         sub(os_version, "minor", 6)
         sub(el, "port", 54321)
+        power = sub(el, "power_management")
+        sub(power, "automatic_pm_enabled", True)
+        sub(power, "enabled", False)
+        sub(power, "kdump_detection", True)
+        sub(power, "pm_proxies")
         sub(el, "protocol", "stomp")
+        sub(sub(el, "se_linux"), "mode", "enforcing")
         spm = sub(el, "spm")
         sub(spm, "priority", 5)
         sub(spm, "status", "none")
+        ssh()
         status(el, ctx, h.get("status", "up"))
+        summary()
+        flag("transparent_hugepages", True)
         sub(el, "type", host_type)
         sub(el, "update_available", False)
         ver = sub(el, "version")
@@ -331,21 +415,35 @@ def host(h: dict[str, Any], ctx: Context) -> Element:
         sub(el, "port", 54321)
         sub(el, "type", "rhev-h" if host_type in ("rhev_h", "ovirt_node") else host_type)
         sub(el, "storage_manager", False, priority=5)
+        if ctx.engine_version >= (3, 5):
+            sub(sub(el, "spm"), "priority", 5)
         sub(el, "version", major=4, minor=16, build=8, revision=1, full_version=h.get("vdsm", "vdsm-4.16.8.1-5.el6ev"))
         hardware()
+        power = sub(el, "power_management", type="ipmilan")
+        sub(power, "enabled", False)
+        sub(power, "options")
+        sub(power, "automatic_pm_enabled", True)
+        sub(power, "kdump_detection", False)
+        flag("ksm")
+        flag("transparent_hugepages", True)
+        sub(sub(el, "iscsi"), "initiator", f"iqn.1994-05.com.redhat:{h['name']}")
+        ssh()
         cpu = sub(el, "cpu")
         topology(cpu, ctx, {"sockets": 2, "cores": 16, "threads": 2})
         sub(cpu, "name", "Intel(R) Xeon(R) CPU           E5649  @ 2.53GHz")
         sub(cpu, "speed", 2527)
         sub(el, "memory", memory)
         sub(el, "max_scheduling_memory", memory - 404750336)
-        summary = sub(el, "summary")
-        for tag in ("active", "migrating", "total"):
-            sub(summary, tag, 0)
+        summary()
         sub(el, "protocol", "xml")
         sub(sub(el, "os", type=h.get("os", "RHEL")), "version", full_version=h.get("os_version", "6Server - 6.6.0.2.el6"))
         sub(el, "libvirt_version", major=0, minor=10, build=2, revision=0,
             full_version=h.get("libvirt", "libvirt-0.10.2-46.el6_6.3"))
+        sub(el, "kdump_status", "disabled")
+        sub(sub(el, "selinux"), "mode", "enforcing")
+        sub(el, "auto_numa_status", "unknown")
+        sub(el, "numa_supported", False)
+        sub(el, "live_snapshot_support", True)
     return el
 
 
@@ -357,17 +455,15 @@ def template(t: dict[str, Any], ctx: Context) -> Element:
     sub_links = ("diskattachments", "nics", "permissions", "tags") if ctx.version >= 4 else ("disks", "nics", "permissions", "tags")
     links(el, f"{ctx.prefix}/templates/{t['id']}", sub_links)
     if ctx.version >= 4:
-        cpu = sub(el, "cpu")
-        sub(cpu, "architecture", "x86_64")
-        topology(cpu, ctx, t)
-        opt(el, "creation_time", t.get("creation_time"))
-        sub(el, "memory", t.get("memory", 2**30))
-        os_el = sub(el, "os")
-        sub(sub(sub(os_el, "boot"), "devices"), "device", "hd")
-        sub(os_el, "type", t.get("os", "other"))
-        sub(el, "type", t.get("type", "server"))
-        status(el, ctx, t.get("status", "ok"))
+        vm_base_v4(el, t, ctx, t.get("memory", 2**30), running=False)
         ref(el, ctx, "cluster", "clusters", t.get("cluster_id"))
+        if t.get("cluster_id"):
+            ref(el, ctx, "cpu_profile", "cpuprofiles", "022fb54d-8653-4b42-8bb1-56e19349a5ee")
+        status(el, ctx, t.get("status", "ok"))
+        ver = sub(el, "version")
+        ref(ver, ctx, "base_template", "templates", t["id"])
+        sub(ver, "version_name", "base version")
+        sub(ver, "version_number", 1)
     else:
         sub(el, "type", t.get("type", "server"))
         status(el, ctx, t.get("status", "ok"))
@@ -453,7 +549,7 @@ def disk(d: dict[str, Any], ctx: Context, vm: dict[str, Any] | None = None) -> E
     links(el, base, ("permissions", "statistics"))
     provisioned = d.get("provisioned_size", 20 * 2**30)
     if ctx.version >= 4:
-        opt(el, "actual_size", d.get("actual_size"))
+        sub(el, "actual_size", d.get("actual_size", 0))
         sub(el, "alias", d["alias"])
         sub(el, "backup", "none")
         sub(el, "content_type", d.get("content_type", "data"))
@@ -530,37 +626,7 @@ def vm(v: dict[str, Any], ctx: Context) -> Element:
         sub(el, "comment", "")
         links(el, base, ("affinitylabels", "cdroms", "diskattachments", "nics", "permissions",
                          "reporteddevices", "snapshots", "statistics", "tags"))
-        bios = sub(el, "bios")
-        sub(sub(bios, "boot_menu"), "enabled", False)
-        sub(bios, "type", "i440fx_sea_bios")
-        cpu = sub(el, "cpu")
-        sub(cpu, "architecture", "x86_64")
-        topology(cpu, ctx, v)
-        sub(el, "cpu_shares", 0)
-        opt(el, "creation_time", v.get("creation_time", "2019-08-20T15:13:17.128+03:00"))
-        sub(el, "delete_protected", False)
-        ha = sub(el, "high_availability")
-        sub(ha, "enabled", v.get("ha", False))
-        sub(ha, "priority", v.get("ha_priority", 1))
-        sub(el, "memory", memory)
-        policy = sub(el, "memory_policy")
-        sub(policy, "guaranteed", v.get("guaranteed", memory))
-        sub(policy, "max", v.get("max_memory", memory * 4))
-        sub(el, "migration_downtime", -1)
-        sub(el, "origin", v.get("origin", "ovirt"))
-        os_el = sub(el, "os")
-        sub(sub(sub(os_el, "boot"), "devices"), "device", "hd")
-        sub(os_el, "type", v.get("os", "other"))
-        placement = sub(el, "placement_policy")
-        sub(placement, "affinity", v.get("affinity", "migratable"))
-        if v.get("pinned_host_ids"):
-            pinned = sub(placement, "hosts")
-            for host_id in v["pinned_host_ids"]:
-                ref(pinned, ctx, "host", "hosts", host_id)
-        sub(el, "stateless", False)
-        sub(sub(el, "time_zone"), "name", "Etc/GMT")
-        sub(el, "type", v.get("type", "server"))
-        sub(sub(el, "usb"), "enabled", False)
+        vm_base_v4(el, v, ctx, memory, running=bool(running))
         ref(el, ctx, "cluster", "clusters", v.get("cluster_id"))
         ref(el, ctx, "cpu_profile", "cpuprofiles", "022fb54d-8653-4b42-8bb1-56e19349a5ee")
         sub(el, "quota", id="49ba2164-bbb7-4c2c-bfae-16a313181709")
@@ -590,21 +656,36 @@ def vm(v: dict[str, Any], ctx: Context) -> Element:
             for d in v.get("disks", []):
                 attachments.append(disk_attachment(v, d, ctx))
     else:
+        # RHEV 3.5 order (VmBase then VM members of the 3.x XSD).
         if v.get("description"):
             sub(el, "description", v["description"])
         links(el, base, ("applications", "cdroms", "disks", "nics", "permissions", "snapshots", "statistics", "tags"))
         sub(el, "type", v.get("type", "server"))
         status(el, ctx, v.get("status"))
+        if not running:
+            sub(el, "stop_reason", "")
         sub(el, "memory", memory)
         cpu = sub(el, "cpu")
         topology(cpu, ctx, v)
         sub(cpu, "architecture", "X86_64")
         sub(el, "cpu_shares", 0)
+        sub(sub(sub(el, "bios"), "boot_menu"), "enabled", False)
         os_el = sub(el, "os", type=v.get("os", "other"))
         sub(os_el, "boot", dev="hd")
         ha = sub(el, "high_availability")
         sub(ha, "enabled", v.get("ha", False))
         sub(ha, "priority", v.get("ha_priority", 1))
+        display = sub(el, "display")
+        sub(display, "type", v.get("display", "spice"))
+        if running:
+            sub(display, "address", v.get("display_address", "10.0.10.21"))
+            sub(display, "secure_port", 5901)
+        sub(display, "monitors", 1)
+        sub(display, "single_qxl_pci", False)
+        sub(display, "allow_override", False)
+        sub(display, "smartcard_enabled", False)
+        sub(display, "file_transfer_enabled", True)
+        sub(display, "copy_paste_enabled", True)
         if running:
             ref(el, ctx, "host", "hosts", v["host_id"])
         ref(el, ctx, "cluster", "clusters", v.get("cluster_id"))
@@ -617,13 +698,13 @@ def vm(v: dict[str, Any], ctx: Context) -> Element:
         sub(el, "origin", v.get("origin", "rhev"))
         sub(el, "stateless", False)
         sub(el, "delete_protected", False)
+        sub(sub(sub(el, "sso"), "methods"), "method", id="GUEST_AGENT")
         sub(el, "timezone", "America/New_York")
         placement = sub(el, "placement_policy")
         for host_id in v.get("pinned_host_ids", [])[:1]:  # one pinned host before 3.6's <hosts>
             ref(placement, ctx, "host", "hosts", host_id)
         sub(placement, "affinity", v.get("affinity", "migratable"))
         sub(sub(el, "memory_policy"), "guaranteed", v.get("guaranteed", memory))
-        sub(sub(el, "usb"), "enabled", False)
         addresses = [ip for n in v.get("nics", []) for ip in n.get("ips", [])]
         if running and (v.get("fqdn") or addresses):
             guest = sub(el, "guest_info")
@@ -632,9 +713,74 @@ def vm(v: dict[str, Any], ctx: Context) -> Element:
                 for address in addresses:
                     sub(ips, "ip", address=address)
             opt(guest, "fqdn", v.get("fqdn"))
+        sub(sub(el, "usb"), "enabled", False)
+        sub(el, "migration_downtime", -1)
+        ref(el, ctx, "cpu_profile", "cpuprofiles", "b1cbb890-529f-4bb1-b73c-9f2082eb6bd6")
         sub(el, "next_run_configuration_exists", v.get("next_run", False))
         sub(el, "numa_tune_mode", "interleave")
     return el
+
+
+ICON = "14ca85cd-8c70-9adf-2c69-884beb8ac3fb"
+
+
+def vm_base_v4(el: Element, item: dict[str, Any], ctx: Context, memory: int, running: bool) -> None:
+    """The VmBase members a v4 VM and template share, in the engine's order (bios ... usb)."""
+    bios = sub(el, "bios")
+    sub(sub(bios, "boot_menu"), "enabled", False)
+    sub(bios, "type", "i440fx_sea_bios")
+    cpu = sub(el, "cpu")
+    sub(cpu, "architecture", "x86_64")
+    topology(cpu, ctx, item)
+    sub(el, "cpu_shares", 0)
+    opt(el, "creation_time", item.get("creation_time", "2019-08-20T15:13:17.128+03:00"))
+    sub(el, "delete_protected", False)
+    display = sub(el, "display")
+    if running:
+        sub(display, "address", item.get("display_address", "10.0.10.21"))
+    sub(display, "allow_override", False)
+    sub(display, "copy_paste_enabled", True)
+    sub(display, "disconnect_action", "LOCK_SCREEN")
+    sub(display, "file_transfer_enabled", True)
+    sub(display, "monitors", 1)
+    if running:
+        sub(display, "port", 5900)
+        sub(display, "secure_port", 5901)
+    sub(display, "single_qxl_pci", False)
+    sub(display, "smartcard_enabled", False)
+    sub(display, "type", item.get("display", "spice"))
+    ha = sub(el, "high_availability")
+    sub(ha, "enabled", item.get("ha", False))
+    sub(ha, "priority", item.get("ha_priority", 1))
+    sub(sub(el, "io"), "threads", 1)
+    sub(el, "large_icon", href=f"{ctx.prefix}/icons/{ICON}", id=ICON)
+    sub(el, "memory", memory)
+    policy = sub(el, "memory_policy")
+    sub(policy, "guaranteed", item.get("guaranteed", memory))
+    sub(policy, "max", item.get("max_memory", memory * 4))
+    migration = sub(el, "migration")
+    sub(migration, "auto_converge", "inherit")
+    sub(migration, "compressed", "inherit")
+    sub(el, "migration_downtime", -1)
+    sub(el, "multi_queues_enabled", True)
+    sub(el, "origin", item.get("origin", "ovirt"))
+    os_el = sub(el, "os")
+    sub(sub(sub(os_el, "boot"), "devices"), "device", "hd")
+    sub(os_el, "type", item.get("os", "other"))
+    placement = sub(el, "placement_policy")
+    sub(placement, "affinity", item.get("affinity", "migratable"))
+    if item.get("pinned_host_ids"):
+        pinned = sub(placement, "hosts")
+        for host_id in item["pinned_host_ids"]:
+            ref(pinned, ctx, "host", "hosts", host_id)
+    sub(el, "small_icon", href=f"{ctx.prefix}/icons/{ICON}", id=ICON)
+    sub(sub(sub(el, "sso"), "methods"), "method", id="guest_agent")
+    sub(el, "start_paused", False)
+    sub(el, "stateless", False)
+    sub(el, "storage_error_resume_behaviour", "auto_resume")
+    sub(sub(el, "time_zone"), "name", "Etc/GMT")
+    sub(el, "type", item.get("type", "server"))
+    sub(sub(el, "usb"), "enabled", False)
 
 
 def guest_os(parent: Element, info: dict[str, Any]) -> None:
