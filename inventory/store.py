@@ -25,6 +25,8 @@ from vminv.scanner.model import ScanResult
 from vminv.scanner.uri import uri_without_password
 
 Progress = Callable[[str], None]
+# The last stage record_scan reports: the commit follows at once (the CLI holds signals from here).
+COMMITTING = "committing"
 
 
 def _quiet(_message: str) -> None:
@@ -118,7 +120,7 @@ def _record_scan(db_path: Path, scan: ScanResult, mode: str | None, say: Progres
             unchanged=unchanged,
         )
         _store_counts(db, scan_id, report)
-        say("committing")
+        say(COMMITTING)
     return report
 
 

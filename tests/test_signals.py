@@ -161,6 +161,23 @@ def test_signals_are_held_for_a_commit_then_acted_on():
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # put back
 
 
+def test_a_write_stays_interruptible_until_its_commit():
+    from vminv.cli.signals import SignalHold
+
+    hold = SignalHold()
+    on_progress = hold.hold_at("committing")
+    on_progress("transaction started")  # not yet: a signal now stops the write (and rolls it back)
+    with pytest.raises(KeyboardInterrupt):
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.5)
+    on_progress("committing")
+    os.kill(os.getpid(), signal.SIGINT)
+    time.sleep(0.05)  # held: the commit would run here
+    with pytest.raises(KeyboardInterrupt):
+        hold.release()
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
 def test_closing_the_wrappers_kills_their_process_groups_at_once(tmp_path):
     # libvirt runs the wrapper as this process's child; a stand-in "ssh" that never ends.
     fake_ssh = tmp_path / "ssh"

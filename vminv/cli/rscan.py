@@ -32,7 +32,7 @@ from vminv.cli.common import (
 )
 from vminv.cli.common import warn as _warn
 from vminv.cli.secrets import SSH_PASSWORD_ENV, ssh_password
-from vminv.cli.signals import held, kept_on_stop
+from vminv.cli.signals import SignalHold, kept_on_stop
 from vminv.cli.signals import install as install_signal_handlers
 from vminv.errors import InventoryError, UsageError
 from vminv.scanner.model import HostResult, ScanResult
@@ -223,9 +223,16 @@ def cli(noderange: str | None, uri_template: str | None, transport: str, concurr
         from vminv import inventory
 
         try:
-            with held():  # recorded whole or not at all, and known which
-                report = inventory.record_scan(db, scan, mode)
-            kept_on_stop(f"the scan was recorded as scan {report.scan_id}")
+            # Interruptible until the commit, which then runs to its end: the scan is recorded
+            # whole or not at all, and the message knows which.
+            from vminv.inventory.store import COMMITTING
+
+            hold = SignalHold()
+            try:
+                report = inventory.record_scan(db, scan, mode, progress=hold.hold_at(COMMITTING))
+                kept_on_stop(f"the scan was recorded as scan {report.scan_id}")
+            finally:
+                hold.release()
         except InventoryError as exc:
             record_error = exc  # the scan itself is still shown below: never lose it
 

@@ -14,8 +14,9 @@ import contextlib
 import signal
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from types import FrameType
+from typing import Any
 
 import click
 
@@ -59,30 +60,52 @@ def stopped_line(stop: KeyboardInterrupt) -> str:
     return f"{word}; {kept}" if kept else word
 
 
-@contextlib.contextmanager
-def held() -> Iterator[None]:
-    """Hold SIGINT and SIGTERM until the block is over, then act on the first that came.
+class SignalHold:
+    """Hold SIGINT and SIGTERM from :meth:`hold` to :meth:`release`, then act on the first that came.
 
-    For a commit: cut in the middle it would be rolled back, cut just after
-    it the command would not know it happened. Outside the main thread
-    (signals cannot be caught there) the block simply runs.
+    For a commit: cut in the middle it would be rolled back (fine: nothing
+    recorded, and the command can say so), cut just after it the command would
+    not know it happened. So the hold starts at the commit, not before: a long
+    write stays interruptible until then. Outside the main thread (signals
+    cannot be caught there) nothing is held.
     """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    arrived: list[int] = []
 
-    def note(signum: int, _frame: FrameType | None) -> None:
-        if not arrived:
+    def __init__(self) -> None:
+        self._previous: dict[int, Any] = {}
+        self._arrived: list[int] = []
+
+    def _note(self, signum: int, _frame: FrameType | None) -> None:
+        if not self._arrived:
             sys.stderr.write("finishing the write to the inventory first\n")
             sys.stderr.flush()
-        arrived.append(signum)
+        self._arrived.append(signum)
 
-    previous = {signum: signal.signal(signum, note) for signum in (signal.SIGINT, signal.SIGTERM)}
+    def hold(self) -> None:
+        if self._previous or threading.current_thread() is not threading.main_thread():
+            return
+        self._previous = {signum: signal.signal(signum, self._note) for signum in (signal.SIGINT, signal.SIGTERM)}
+
+    def hold_at(self, stage: str) -> Callable[[str], None]:
+        """A progress callback that starts the hold when the writer reports ``stage``."""
+        return lambda reported: self.hold() if reported == stage else None
+
+    def release(self) -> None:
+        """Put the handlers back; raise the first signal that came meanwhile."""
+        previous, self._previous = self._previous, {}
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        if self._arrived:
+            first = self._arrived[0]
+            self._arrived.clear()
+            raise Terminated() if first == signal.SIGTERM else KeyboardInterrupt()
+
+
+@contextlib.contextmanager
+def held() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM for the whole block (see :class:`SignalHold`)."""
+    holder = SignalHold()
+    holder.hold()
     try:
         yield
     finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
-    if arrived:
-        raise Terminated() if arrived[0] == signal.SIGTERM else KeyboardInterrupt()
+        holder.release()
