@@ -62,6 +62,10 @@ def fetch_ca(settings: EngineSettings) -> EngineCA:
         except requests.exceptions.RequestException as exc:
             raise RhevConnectionError(f"cannot fetch the CA of {settings.origin} ({type(exc).__name__})",
                                       "check the URL") from None
+        except ValueError:
+            # requests parses a redirect's Location even when not following it; a malformed one raises.
+            raise RhevProtocolError(f"GET {path.split('?')[0]}: the engine redirects to a malformed address",
+                                    "check the URL") from None
         if response.status_code != 200:
             tried.append(f"{path.split('?')[0]} ({response.status_code})")
             continue

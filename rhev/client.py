@@ -68,7 +68,10 @@ def origin_of(url: str) -> Origin | None:
 
 def _shown_origin(url: str) -> str:
     """A foreign URL for a message: its origin only (the path is engine data, and may be long)."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return _capped(url)
     return _capped(f"{parts.scheme}://{parts.netloc}" if parts.scheme or parts.netloc else url)
 
 
@@ -191,7 +194,17 @@ class EngineClient:
 
     def absolute(self, href: str) -> str:
         """Engine hrefs are absolute paths: resolve against scheme://host:port only."""
-        return urljoin(self.settings.origin + "/", href)
+        return self._join(self.settings.origin + "/", href, f"GET {_capped(href)}")
+
+    def _join(self, base: str, reference: str, label: str) -> str:
+        """``urljoin``, with a link that does not even parse (``https://[::1``) refused like a foreign one."""
+        try:
+            return urljoin(base, reference)
+        except ValueError:
+            raise RhevForeignOriginError(
+                f"{_capped(label)}: the engine sent a malformed link ({_capped(reference, 80)}); not followed",
+                FOREIGN_HINT,
+            ) from None
 
     def get_xml(self, href: str, params: Mapping[str, str] | None = None, what: str | None = None,
                 version: int | None = None) -> etree._Element:
@@ -220,7 +233,7 @@ class EngineClient:
         for _ in range(MAX_REDIRECTS):
             if response.status_code not in REDIRECT_STATUSES:
                 break
-            target = urljoin(response.url, response.headers["Location"])
+            target = self._join(response.url, response.headers["Location"], label)
             response = self._authorised("GET", target, params=None, headers=headers, label=label)
         if response.status_code == 200 or response.status_code in allow:
             return response
@@ -318,6 +331,13 @@ class EngineClient:
                     f"{label}: the request to {self.settings.origin} failed ({type(exc).__name__})",
                     "check the engine URL",
                 ) from None
+            except ValueError:
+                # Our URL was checked above: requests parses a redirect's Location even when it
+                # does not follow it (Session.send computes the next request), and a malformed
+                # one ("https://[::1") raises here.
+                raise RhevForeignOriginError(
+                    f"{_capped(label)}: the engine redirects to a malformed address; not followed", FOREIGN_HINT,
+                ) from None
             else:
                 self._refuse_foreign_redirect(response, label)
                 if response.status_code not in RETRY_STATUSES or attempt == attempts:
@@ -340,7 +360,7 @@ class EngineClient:
         location = response.headers.get("Location")
         if not location:
             return
-        target = urljoin(response.url, location)
+        target = self._join(response.url, location, label)
         if origin_of(target) != self._origin:
             raise RhevForeignOriginError(
                 f"{_capped(label)}: the engine redirects to {_shown_origin(target)}, which is not "

@@ -69,6 +69,7 @@ class EngineMode:
     link_origin: str | None = None
     redirect_api_to: str | None = None
     redirect_sso_to: str | None = None
+    redirect_pki_to: str | None = None  # the CA download redirects (vminv ca)
     api_alias: str | None = None  # a path that 301-redirects to the API (a proxy's alias)
 
     @property
@@ -351,6 +352,9 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         split = urlsplit(self.path)
         path = split.path
+        if self.sim.mode.redirect_pki_to and path in (PKI_PATH, "/ca.crt"):
+            self._send(302, b"", None, {"Location": self.sim.mode.redirect_pki_to + self.path})
+            return
         if path == PKI_PATH and self.sim.mode.engine_version >= (3, 2):
             query = parse_qs(split.query)
             if query.get("resource") == ["ca-certificate"] and query.get("format") == ["X509-PEM-CA"]:

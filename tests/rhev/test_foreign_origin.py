@@ -12,6 +12,7 @@ import pytest
 from tests.engine_sim import EngineMode, Recorder
 from tests.rhev.conftest import settings_for
 from vminv.errors import RhevError
+from vminv.rhev.ca import fetch_ca
 from vminv.rhev.errors import RhevForeignOriginError
 from vminv.rhev.model import EngineApi
 from vminv.rhev.snapshot import read_engine, vm_href
@@ -99,3 +100,27 @@ def test_a_huge_foreign_link_gives_a_short_line(start_engine, pki) -> None:
     with pytest.raises(RhevForeignOriginError) as info:
         read_engine(settings_for(engine, pki), parts={"hosts"})
     assert len(str(info.value)) < 600
+
+
+@pytest.mark.parametrize("origin", ["https://[::1", "https://[zz]", "https://host:99999", "https://h:port"])
+def test_a_malformed_foreign_link_is_the_same_one_line(start_engine, pki, origin: str) -> None:
+    engine = start_engine()
+    engine.mode.link_origin = origin
+    with pytest.raises(RhevForeignOriginError):
+        read_engine(settings_for(engine, pki), parts={"hosts"})
+
+
+def test_a_malformed_redirect_is_the_same_one_line(start_engine, pki) -> None:
+    engine = start_engine()
+    engine.mode.redirect_api_to = "https://[::1"
+    with pytest.raises(RhevForeignOriginError):
+        read_engine(settings_for(engine, pki), parts={"hosts"})
+
+
+@pytest.mark.parametrize("to", ["https://[::1", "https://other.example.com"])
+def test_the_ca_download_never_follows_a_redirect(start_engine, pki, to: str) -> None:
+    engine = start_engine()
+    engine.mode.redirect_pki_to = to
+    with pytest.raises(RhevError) as info:
+        fetch_ca(settings_for(engine, pki))
+    assert "\n" not in str(info.value)
