@@ -35,6 +35,7 @@ from vminv.cli.output import (
     FORMATS,
     StatusLine,
     emit,
+    emit_line,
     render,
     render_csv,
     render_json,
@@ -48,7 +49,7 @@ from vminv.limits import MAX_SECONDS, check_seconds
 __all__ = [
     "DEFAULT_DB", "EXIT_BUSY", "EXIT_CONFLICTS", "EXIT_ERROR", "EXIT_FINDINGS", "EXIT_INTERRUPTED", "EXIT_OK",
     "EXIT_PARTIAL", "EXIT_USAGE", "FORMATS", "MappedErrorsCommand", "MappedErrorsGroup", "StatusLine",
-    "db_option", "emit", "exit_for", "fail", "format_option", "handle_errors", "mapped_errors", "render",
+    "db_option", "emit", "emit_line", "exit_for", "fail", "format_option", "handle_errors", "mapped_errors", "render",
     "render_csv", "render_json", "render_table", "resolve_db_path", "seconds", "stderr_is_terminal", "traceback_option",
     "wait_option", "warn",
 ]

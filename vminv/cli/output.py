@@ -66,8 +66,22 @@ def render(output_format: str, headers: Sequence[str], rows: Sequence[Sequence[A
 
 
 def emit(text: str) -> None:
-    """Write ``text`` to stdout as is (it carries its own final newline)."""
-    click.echo(text, nl=not text.endswith("\n"))
+    """Write ``text`` to stdout as is (it carries its own final newline).
+
+    A failed write (disk full, a closed pipe) is an error, never a silent
+    loss; its message names standard output.
+    """
+    try:
+        click.echo(text, nl=not text.endswith("\n"))
+    except BrokenPipeError:
+        raise  # the reader went away (`| head`): not an error, see vminv.cli.failure
+    except OSError as exc:
+        raise OSError(exc.errno, exc.strerror, "standard output") from exc
+
+
+def emit_line(line: str) -> None:
+    """One human-readable line on stdout (a heading above a table), escaped for the terminal."""
+    emit(terminal_safe(line, keep_backslash=True) + "\n")
 
 
 def warn(line: str) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from vminv import report as reports
-from vminv.cli.common import EXIT_FINDINGS, db_option, handle_errors, resolve_db_path
+from vminv.cli.common import EXIT_FINDINGS, db_option, handle_errors, resolve_db_path, warn
 
 _DEFAULTS = reports.Thresholds()
 
@@ -71,16 +71,15 @@ def report_command(
     sys.stdout.flush()
     counts = ", ".join(f"{n} {sev}" for sev, n in built.summary.health_by_severity.items() if n)
     if written:
-        click.echo(
+        warn(
             f"report of scan {built.summary.scan.id} written to {target}"
             + (f" ({len(written)} files)" if len(written) > 1 else "")
-            + f": {len(built.guests)} guests, {len(built.capacity)} hosts, health: {counts or 'no findings'}",
-            err=True,
+            + f": {len(built.guests)} guests, {len(built.capacity)} hosts, health: {counts or 'no findings'}"
         )
     if fail_on is not None:
         failing = reports.findings_at_or_above(built, fail_on)
         if failing:
-            click.echo(f"{len(failing)} health findings at or above {fail_on}", err=True)
+            warn(f"{len(failing)} health findings at or above {fail_on}")
             sys.exit(EXIT_FINDINGS)
 
 

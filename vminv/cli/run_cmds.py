@@ -25,10 +25,12 @@ from vminv.cli.common import (
     EXIT_OK,
     EXIT_PARTIAL,
     emit,
+    emit_line,
     handle_errors,
     render_json,
     render_table,
     seconds,
+    warn,
 )
 from vminv.errors import UsageError
 from vminv.runner.config import ConfigError, Profile, config_candidates, parse_config, resolve_profile
@@ -200,7 +202,7 @@ def run_command(profile: str, config_path: str | None, db_option: str | None, qu
         if handle is not None:
             handle.close()
     if not quiet:
-        emit(outcome.summary_line() + "\n")
+        emit_line(outcome.summary_line())
     if outcome.failed_steps:
         sys.exit(EXIT_ERROR)
     if outcome.failing_findings:
@@ -266,9 +268,9 @@ def schedule_command(profile: str, every_text: str, as_cron: bool, install: bool
             path.chmod(0o644)
         except OSError as exc:
             raise UsageError(f"cannot write {path}: {exc.strerror}", "run as root or pass --unit-dir DIR") from None
-        click.echo(f"wrote {path}", err=True)
+        warn(f"wrote {path}")
     timer = next(name for name in units if name.endswith(".timer"))
-    click.echo(f"enable it with: systemctl daemon-reload && systemctl enable --now {timer}", err=True)
+    warn(f"enable it with: systemctl daemon-reload && systemctl enable --now {timer}")
 
 
 def register(group: click.Group) -> None:
