@@ -7,12 +7,16 @@ read here.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from vminv.errors import UsageError
 from vminv.inventory.db import database
@@ -20,8 +24,7 @@ from vminv.inventory.diff import ScanDiff, diff_scans
 from vminv.inventory.errors import UnknownScanError
 from vminv.inventory.noderange_tables import expand_in_db
 from vminv.inventory.queries import resolve_scan_id
-from vminv.inventory.records import record_from_json
-from vminv.scanner.model import GuestRecord, HostFacts
+from vminv.scanner.model import Disk, Graphics, GuestRecord, HostFacts, Nic
 
 # How many of a host's latest outcomes are read, enough for any sensible
 # "failed its last N scans" threshold.
@@ -239,6 +242,46 @@ def _unscanned_hosts(db: Any, scan_id: int, scanned: set[str]) -> list[Unscanned
     return [UnscannedHost(name, last, ok) for name, last, ok in rows if name not in scanned]
 
 
+_RecordPart = type[GuestRecord] | type[Nic] | type[Disk] | type[Graphics]
+_DEFAULTS: dict[type, dict[str, Any]] = {
+    cls: {f.name: f.default for f in dataclasses.fields(cls) if f.default is not dataclasses.MISSING}
+    for cls in (GuestRecord, Nic, Disk, Graphics)
+}
+_FIELDS: dict[type, frozenset[str]] = {
+    cls: frozenset(f.name for f in dataclasses.fields(cls)) for cls in (GuestRecord, Nic, Disk, Graphics)
+}
+
+_REQUIRED: dict[type, frozenset[str]] = {cls: _FIELDS[cls] - _DEFAULTS[cls].keys() for cls in _FIELDS}
+
+
+def _restore(cls: _RecordPart, values: Mapping[str, Any]) -> Any:
+    """A stored record part, rebuilt without the frozen dataclass's ``__init__``.
+
+    ``__init__`` sets each field through ``object.__setattr__``: about 70 calls
+    per guest, most of the time of reading 100,000 guests. The values come from
+    ``to_dict`` of the same classes, so filling ``__dict__`` gives an equal
+    object; anything unexpected goes through the real constructor, which
+    says what is wrong.
+    """
+    if not _REQUIRED[cls] <= values.keys() <= _FIELDS[cls]:
+        return cls(**values)  # raises TypeError naming the missing or unknown field
+    record = object.__new__(cls)
+    state = record.__dict__
+    state.update(_DEFAULTS[cls])
+    state.update(values)
+    return record
+
+
+def restore_record(text: str | bytes) -> GuestRecord:
+    """``GuestRecord.from_dict(orjson.loads(text))``, about twice as fast (see :func:`_restore`)."""
+    data = orjson.loads(text)
+    data["nics"] = tuple([_restore(Nic, n) for n in data.get("nics", ())])
+    data["disks"] = tuple([_restore(Disk, d) for d in data.get("disks", ())])
+    data["graphics"] = tuple([_restore(Graphics, g) for g in data.get("graphics", ())])
+    record: GuestRecord = _restore(GuestRecord, data)
+    return record
+
+
 def _report_guests(db: Any, scan_id: int) -> list[ReportGuest]:
     state_since = dict(
         db.execute("SELECT guest_id, MAX(at) FROM guest_events WHERE field = 'state' AND scan_id <= ? GROUP BY guest_id", [scan_id])
@@ -250,7 +293,7 @@ def _report_guests(db: Any, scan_id: int) -> list[ReportGuest]:
         " WHERE o.scan_id = ? ORDER BY o.position",
         [scan_id],
     ):
-        guests.append(ReportGuest(record_from_json(text), first_seen, last_seen, state_since.get(guest_id, first_seen)))
+        guests.append(ReportGuest(restore_record(text), first_seen, last_seen, state_since.get(guest_id, first_seen)))
     return guests
 
 

@@ -160,3 +160,28 @@ def test_report_model_is_a_pure_function_of_its_input(fleet_db):
     first = build_report_model(data, Thresholds(), NOW)
     second = build_report_model(data, Thresholds(), NOW)
     assert first == dataclasses.replace(second)
+
+
+def test_records_are_restored_equal_to_the_constructor(fleet_db):
+    import json as jsonlib
+
+    from vminv.report.source import restore_record
+    from vminv.scanner.model import GuestRecord
+
+    with sqlite3.connect(fleet_db) as conn:
+        texts = [text for (text,) in conn.execute("SELECT record FROM guest_versions")]
+    assert texts
+    for text in texts:
+        fast, slow = restore_record(text), GuestRecord.from_dict(jsonlib.loads(text))
+        assert fast == slow and hash(fast) == hash(slow) and repr(fast) == repr(slow)
+    old = jsonlib.loads(texts[0])
+    del old["guest_agent"]  # a record stored before the field existed: its default applies
+    assert restore_record(jsonlib.dumps(old)).guest_agent is None
+    broken = jsonlib.loads(texts[0])
+    del broken["name"]  # a required field missing is the constructor's error, not a half-made record
+    with pytest.raises(TypeError, match="name"):
+        restore_record(jsonlib.dumps(broken))
+    broken = jsonlib.loads(texts[0])
+    broken["surprise"] = 1
+    with pytest.raises(TypeError, match="surprise"):
+        restore_record(jsonlib.dumps(broken))

@@ -89,3 +89,12 @@ def test_screenshot(page, tmp_path: Path):
     shot = tmp_path / "report.png"
     assert page.save_screenshot(str(shot))
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 10_000
+
+
+def test_prints_to_pdf_with_every_section_open(page):
+    import base64
+
+    pdf = base64.b64decode(page.print_page())
+    assert pdf[:5] == b"%PDF-"
+    closed = page.execute_script("return [...document.querySelectorAll('details')].filter(d => !d.open).length")
+    assert closed == 0  # beforeprint opened them

@@ -152,3 +152,19 @@ def test_cli_usage_errors(hostile_db, tmp_path):
     written = runner.invoke(cli, ["report", "--db", str(hostile_db), "-o", str(tmp_path / "r.html")])
     assert written.exit_code == 0 and "report of scan 2 written to" in written.stderr
     assert (tmp_path / "r.html").stat().st_size > 1000
+
+
+def test_readme_demo_gives_a_real_report(tmp_path, monkeypatch):
+    """README: ./install.sh scans test:///default into ./vminv-demo.db; then `vminv report --format html -o report.html`."""
+    from vminv.cli.rscan import cli as rscan_cli
+
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    scanned = runner.invoke(rscan_cli, ["localhost", "--uri", "test:///default", "--db", "./vminv-demo.db", "-w"])
+    assert scanned.exit_code == 0, scanned.output
+    made = runner.invoke(cli, ["report", "--db", "./vminv-demo.db", "--format", "html", "-o", "report.html"])
+    assert made.exit_code == 0, made.output
+    text = (tmp_path / "report.html").read_text()
+    assert "Scan <b>1</b>" in text and "localhost" in text
+    assert '"test"' in text  # the test driver's guest, in the guest table's data
+    assert "memory_overcommit" in text  # test:///default's guest may use 8 GiB of the host's 3
