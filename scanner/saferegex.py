@@ -58,6 +58,7 @@ def compile_pattern(pattern: str, where: str) -> SafePattern:
         compiled = re2.compile(pattern, _options())
     except re2.error as exc:
         reason = exc.args[0].decode("utf-8", "replace") if exc.args and isinstance(exc.args[0], bytes) else str(exc)
+        reason = repr(reason)[1:-1]  # RE2 quotes the pattern: keep its line breaks and controls escaped
         raise NodeRangeError(
             f"bad regular expression in {where!r}: {reason}",
             "patterns are RE2 syntax (no back-references or look-around)",

@@ -97,3 +97,8 @@ def test_attribute_regexes_are_linear_too():
 
 def test_overlong_patterns_are_refused():
     assert "over the limit" in one_line_error("/" + "a" * 5000)
+
+
+def test_a_bad_pattern_with_a_line_break_stays_one_line():
+    message = one_line_error("/[\na\x1b", known_nodes=["a"])
+    assert "\\n" in message and "\x1b" not in message
