@@ -99,10 +99,20 @@ def tracked_fields(guest: GuestRecord) -> dict[str, str | None]:
         "title": guest.title,
         "description": guest.description,
         "ovirt": json.dumps(ovirt, sort_keys=True) if ovirt is not None else None,
+        "autostart": _text(guest.autostart),
+        "persistent": _text(guest.persistent),
+        "addresses": _join(f"{a.source}:{a.interface} {' '.join(a.ips)}" for a in guest.addresses)
+        if guest.addresses is not None else None,
     }
+
+
+# Fields newer records carry and older ones lack (None, unknown): the first scan
+# that reads them is no change.
+_LEARNED_LATER = frozenset({"autostart", "persistent", "addresses"})
 
 
 def changed_fields(old: GuestRecord, new: GuestRecord) -> list[tuple[str, str | None, str | None]]:
     """``(field, old, new)`` for each tracked field that differs, in a fixed order."""
     before, after = tracked_fields(old), tracked_fields(new)
-    return [(name, before[name], after[name]) for name in before if before[name] != after[name]]
+    return [(name, before[name], after[name]) for name in before
+            if before[name] != after[name] and not (name in _LEARNED_LATER and (before[name] is None or after[name] is None))]

@@ -10,6 +10,7 @@ concurrent calls), with the host-fact calls in the same fan-out. A host of
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -27,10 +28,11 @@ from vminv.errors import (
     UnreachableError,
 )
 from vminv.scanner.classify import classify_message, one_line
+from vminv.scanner.domainlists import AUTOSTART, PERSISTENT, addresses_from, uuids_with
 from vminv.scanner.domainxml import parse_domain, state_name
 from vminv.scanner.events import ensure_event_loop
 from vminv.scanner.hostfacts import dotted_version, host_facts
-from vminv.scanner.model import DomainProblem, GuestRecord, HostFacts
+from vminv.scanner.model import DomainProblem, GuestAddress, GuestRecord, HostFacts
 
 _ERROR_TYPES: dict[str, type[ScanError]] = {
     "unreachable": UnreachableError,
@@ -143,6 +145,16 @@ def _xml_and_state(dom: libvirt.virDomain, state: str | None) -> tuple[str, str 
         raise
 
 
+def _with_lists(guest: GuestRecord, autostart: frozenset[str] | None, persistent: frozenset[str] | None,
+                found: dict[str, list[GuestAddress]], asked: bool) -> GuestRecord:
+    return dataclasses.replace(
+        guest,
+        autostart=None if autostart is None else guest.uuid in autostart,
+        persistent=None if persistent is None else guest.uuid in persistent,
+        addresses=tuple(found[guest.uuid]) if asked and guest.uuid in found else None,
+    )
+
+
 def scan_libvirt_host(
     host: str,
     open_uri: str,
@@ -151,8 +163,12 @@ def scan_libvirt_host(
     keepalive: tuple[int, int] | None = (5, 3),
     deadline_s: float | None = None,
     keep_xml: bool = False,
+    addresses: tuple[str, ...] = (),
 ) -> HostScan:
-    """Scan ``host`` through ``open_uri`` (read-only). Raises a ScanError subclass on failure."""
+    """Scan ``host`` through ``open_uri`` (read-only). Raises a ScanError subclass on failure.
+
+    :param addresses: address sources (lease, agent, arp) to ask of each running guest
+    """
     ensure_event_loop()
     started = time.monotonic()
     try:
@@ -168,7 +184,12 @@ def scan_libvirt_host(
         domains = _list_domains_with_state(conn)
         with ThreadPoolExecutor(max_workers=max(1, xmldesc_threads), thread_name_prefix=f"xml-{host}") as pool:
             join_facts = _facts(pool, conn)
+            lists = [pool.submit(uuids_with, conn, flag) for flag in (AUTOSTART, PERSISTENT)]
             fetches = [(dom, pool.submit(_xml_and_state, dom, state)) for dom, state in domains]
+            asked = {
+                id(dom): [pool.submit(addresses_from, source, dom) for source in addresses]
+                for dom, state in domains if addresses and state == "running"
+            }
             guests: list[GuestRecord] = []
             problems: list[DomainProblem] = []
             kept: list[tuple[str, str]] = []
@@ -194,6 +215,10 @@ def scan_libvirt_host(
                     kept.append((guests[-1].uuid, xml))
             facts, fact_problems = join_facts()
             problems.extend(facts_problems(fact_problems))
+            autostart, persistent = (future.result() for future in lists)
+            found = {dom.UUIDString(): [a for f in asked[id(dom)] for a in f.result()] for dom, _ in domains
+                     if id(dom) in asked}
+        guests = [_with_lists(g, autostart, persistent, found, bool(addresses)) for g in guests]
         return HostScan(tuple(guests), facts, tuple(problems), tuple(kept))
     except libvirt.libvirtError as exc:
         raise scan_error(str(exc), elapsed_s=time.monotonic() - started, deadline_s=deadline_s) from None

@@ -91,6 +91,16 @@ class Graphics:
 
 
 @dataclass(frozen=True)
+class GuestAddress:
+    """One interface's addresses as libvirt reports them for a running guest (``rscan --addresses``)."""
+
+    source: str  # lease (libvirt's DHCP leases), agent (the guest agent), arp (the host's ARP table)
+    interface: str  # the name libvirt gives (vnetN for lease/arp, the guest's own for agent)
+    mac: str | None
+    ips: tuple[str, ...]  # "ADDRESS/PREFIX"
+
+
+@dataclass(frozen=True)
 class GuestRecord:
     hypervisor: str  # the scanned host's name as given in the noderange
     type: str  # domain type: kvm, qemu, ...
@@ -123,6 +133,11 @@ class GuestRecord:
     # <maxMemory slots=...>: the memory hot-plug ceiling (oVirt sets it to 4x memory).
     max_memory_kib: int | None = None
     max_memory_slots: int | None = None
+    # From the host's domain lists (None: not read, e.g. replays or the ssh transport).
+    autostart: bool | None = None
+    persistent: bool | None = None
+    # rscan --addresses: None when not asked for (or not running); () when asked and none found.
+    addresses: tuple[GuestAddress, ...] | None = None
 
     @property
     def memory_mib(self) -> float:
@@ -137,6 +152,9 @@ class GuestRecord:
         values["nics"] = tuple(Nic(**n) for n in values.get("nics", ()))
         values["disks"] = tuple(Disk(**d) for d in values.get("disks", ()))
         values["graphics"] = tuple(Graphics(**g) for g in values.get("graphics", ()))
+        if values.get("addresses") is not None:
+            values["addresses"] = tuple(
+                GuestAddress(**{**a, "ips": tuple(a.get("ips", ()))}) for a in values["addresses"])
         return cls(**values)
 
 

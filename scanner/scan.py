@@ -123,6 +123,7 @@ class ScanSettings:
     known_hosts: str | None = None
     accept_new_host_keys: bool = False
     keep_xml: bool = False  # keep each domain's XML in ScanResult.domain_xml
+    addresses: tuple[str, ...] = ()  # address sources asked of running guests: lease, agent, arp
 
     def __post_init__(self) -> None:
         if self.concurrency < 1:
@@ -131,6 +132,9 @@ class ScanSettings:
         check_seconds(self.connect_timeout_s, "the connect timeout")
         if self.xmldesc_threads < 1:
             raise UsageError(f"XML threads must be at least 1, not {self.xmldesc_threads}")
+        from vminv.scanner.domainlists import check_sources
+
+        check_sources(self.addresses)
 
 
 ProgressCallback = Callable[[int, int, HostResult], None]
@@ -185,6 +189,7 @@ def _scan_one(target: HostTarget, settings: ScanSettings, wrappers: SshWrappers)
         keepalive=_keepalive(settings),
         deadline_s=settings.timeout_s,
         keep_xml=settings.keep_xml,
+        addresses=settings.addresses,
     )
 
 
@@ -279,6 +284,7 @@ def scan_hosts(
             "concurrency": settings.concurrency,
             "timeout_s": settings.timeout_s,
             "transports": sorted({t.transport for t in targets}),
+            **({"addresses": list(settings.addresses)} if settings.addresses else {}),
         },
         domain_xml=domain_xml,
     )

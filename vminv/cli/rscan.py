@@ -130,6 +130,8 @@ def _print_problems(scan: ScanResult) -> None:
               help="ssh known_hosts file to check host keys against (default: ssh's own).")
 @click.option("--accept-new-host-keys", is_flag=True,
               help="Accept and remember keys of hosts never seen before (a changed key is always refused).")
+@click.option("--addresses", "address_sources", metavar="SOURCES", default=None,
+              help="Also ask each running guest's IP addresses from these sources: lease, agent, arp (comma-separated).")
 @click.option("--password-file", metavar="FILE", default=None,
               help=f"File holding the ssh password for --transport ssh (else ${SSH_PASSWORD_ENV}, else a prompt).")
 @click.option("--replay", "replay_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
@@ -148,7 +150,7 @@ def _print_problems(scan: ScanResult) -> None:
 @click.version_option(__version__, prog_name="rscan")
 @handle_errors
 def cli(noderange: str | None, uri_template: str | None, transport: str, concurrency: int, timeout_s: float,
-        xml_threads: int, known_hosts: str | None, accept_new_host_keys: bool, password_file: str | None,
+        xml_threads: int, known_hosts: str | None, accept_new_host_keys: bool, address_sources: str | None, password_file: str | None,
         replay_dir: Path | None, save_dir: Path | None, output_format: str, stanza: bool, write_all: bool, update_only: bool,
         new_only: bool, db_path: str | None, no_db: bool, wait_s: float) -> None:
     """Scan the KVM hosts in NODERANGE and list every guest, running or not.
@@ -211,6 +213,7 @@ def cli(noderange: str | None, uri_template: str | None, transport: str, concurr
         settings = ScanSettings(
             concurrency=concurrency, timeout_s=timeout_s, xmldesc_threads=xml_threads,
             known_hosts=known_hosts, accept_new_host_keys=accept_new_host_keys, keep_xml=keep_xml,
+            addresses=tuple(a.strip() for a in address_sources.split(",") if a.strip()) if address_sources else (),
         )
         progress = _Progress()
         try:

@@ -4,7 +4,8 @@ Groups: ``hypervisor_<host>``, ``state_<state>`` and each inventory group of
 the node (``nodelist.groups``; ``all`` is Ansible's own). Ansible allows
 letters, digits and ``_`` in group names, so other characters become ``_``.
 Host variables carry the record under a ``vminv_`` prefix so that they never
-shadow Ansible's own variables.
+shadow Ansible's own variables; ``ansible_host`` is the guest's address when a
+scan with ``--addresses`` found one (see :func:`ansible_host`).
 
 Guest names come from the hypervisors and are hostile: a name Ansible could
 mistake for an option or a pattern (anything but letters, digits, ``.``,
@@ -15,6 +16,7 @@ first by host name.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -60,6 +62,27 @@ def _choose(guests: Iterable[GuestFacts]) -> tuple[list[GuestFacts], list[tuple[
     return list(chosen.values()), left_out
 
 
+_SOURCE_ORDER = {"agent": 0, "lease": 1, "arp": 2}
+
+
+def ansible_host(addresses: Iterable[tuple[str, str]]) -> str | None:
+    """The address Ansible should connect to: a global IPv4 first, then a global IPv6.
+
+    The guest agent knows the guest's own view best, then DHCP leases, then ARP.
+    Loopback, link-local and unparsable addresses are never chosen.
+    """
+    usable = []
+    for source, text in addresses:
+        try:
+            ip = ipaddress.ip_interface(text).ip
+        except ValueError:
+            continue
+        if ip.is_loopback or ip.is_link_local or ip.is_unspecified or ip.is_multicast:
+            continue
+        usable.append((ip.version, _SOURCE_ORDER.get(source, 3), str(ip)))
+    return min(usable)[2] if usable else None
+
+
 def build_inventory(guests: Iterable[GuestFacts]) -> AnsibleInventory:
     chosen, left_out = _choose(guests)
     groups: dict[str, list[str]] = {}
@@ -78,7 +101,13 @@ def build_inventory(guests: Iterable[GuestFacts]) -> AnsibleInventory:
             "vminv_memory_mib": guest.memory_kib // 1024 if guest.memory_kib is not None else None,
             "vminv_macs": list(guest.macs),
             "vminv_groups": list(guest.groups),
+            "vminv_autostart": guest.autostart,
+            "vminv_persistent": guest.persistent,
+            "vminv_addresses": [ip for _, ip in guest.addresses],
         }
+        address = ansible_host(guest.addresses)
+        if address is not None:
+            hostvars[guest.node]["ansible_host"] = address
     document: dict[str, Any] = {
         "_meta": {"hostvars": hostvars},
         "all": {"children": sorted(groups)},

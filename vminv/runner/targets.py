@@ -42,4 +42,5 @@ def scan_settings(profile: Profile) -> ScanSettings:
         known_hosts=str(profile.known_hosts) if profile.known_hosts else None,
         accept_new_host_keys=profile.accept_new_host_keys,
         keep_xml=profile.write is not None,  # kvm_nodedata, as rscan -w keeps it
+        addresses=profile.addresses,
     )
