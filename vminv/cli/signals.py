@@ -4,17 +4,16 @@ Python dies on SIGTERM without running a single ``finally``: temporary ssh
 wrappers stayed in /tmp and ssh children ran on. Here SIGTERM raises
 :class:`Terminated` in the main thread, a ``KeyboardInterrupt`` like Ctrl-C's,
 so the same clean-up runs for both (``SshWrappers`` kills its ssh process
-groups). Around a commit both signals are held (:func:`held`) so that a scan
+groups). From a commit on both signals are held (:class:`SignalHold`) so that a scan
 is recorded whole or not at all and the command knows which.
 """
 
 from __future__ import annotations
 
-import contextlib
 import signal
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from types import FrameType
 from typing import Any
 
@@ -98,14 +97,3 @@ class SignalHold:
             first = self._arrived[0]
             self._arrived.clear()
             raise Terminated() if first == signal.SIGTERM else KeyboardInterrupt()
-
-
-@contextlib.contextmanager
-def held() -> Iterator[None]:
-    """Hold SIGINT and SIGTERM for the whole block (see :class:`SignalHold`)."""
-    holder = SignalHold()
-    holder.hold()
-    try:
-        yield
-    finally:
-        holder.release()
