@@ -117,19 +117,25 @@ def datacenter(dc: dict[str, Any], ctx: Context) -> Element:
         version(el, ctx, dc.get("version"))
         ref(el, ctx, "mac_pool", "macpools", MAC_POOL)
     else:
-        if dc.get("storage_type"):
-            sub(el, "storage_type", dc["storage_type"])
-        sub(el, "local", dc.get("local", False))
+        later = ctx.engine_version >= LATER_V3
+        if dc.get("storage_type") or not later:  # every 3.1 data center names one
+            sub(el, "storage_type", dc.get("storage_type", "nfs"))
+        if later:
+            sub(el, "local", dc.get("local", False))
         sub(el, "storage_format", dc.get("storage_format"))
         version(el, ctx, dc.get("version"))
         supported = sub(el, "supported_versions")
         version(supported, ctx, dc.get("version"))
         status(el, ctx, dc.get("status"))
-        sub(el, "quota_mode", "disabled")
+        if later:
+            sub(el, "quota_mode", "disabled")
     return el
 
 
 MAC_POOL = "31c97ad0-45b3-4784-a120-f89bbc89611c"
+# Elements RHEV 3.1's recorded responses lack and 3.5's have (fixtures/engine/shapes): the
+# simulator adds them from 3.5 mode on; for 3.2-3.4 no recording says when each came.
+LATER_V3 = (3, 5)
 
 
 def cluster(cl: dict[str, Any], ctx: Context) -> Element:
@@ -186,20 +192,27 @@ def cluster(cl: dict[str, Any], ctx: Context) -> Element:
         ref(el, ctx, "mac_pool", "macpools", MAC_POOL)
         ref(el, ctx, "scheduling_policy", "schedulingpolicies", "7ce0a012-b949-4cae-b591-a7e3539cfb05")
     else:
+        later = ctx.engine_version >= LATER_V3
         cpu = sub(el, "cpu", id=cl.get("cpu_type", "Intel Westmere Family"))
-        sub(cpu, "architecture", "X86_64")
+        if later:
+            sub(cpu, "architecture", "X86_64")
         ref(el, ctx, "data_center", "datacenters", cl.get("datacenter_id"))
         policy = sub(el, "memory_policy")
         sub(policy, "overcommit", percent=overcommit)
         sub(sub(policy, "transparent_hugepages"), "enabled", hugepages)
-        scheduling = sub(el, "scheduling_policy", href=f"{ctx.prefix}/schedulingpolicies/b4ed2332-a7ac-4d5f-9596-99a439cb2812",
-                         id="b4ed2332-a7ac-4d5f-9596-99a439cb2812")
-        sub(scheduling, "name", "none")
-        sub(scheduling, "policy", "none")
+        if not later:
+            sub(el, "scheduling_policy")  # empty in 3.1
+        else:
+            scheduling = sub(el, "scheduling_policy", href=f"{ctx.prefix}/schedulingpolicies/b4ed2332-a7ac-4d5f-9596-99a439cb2812",
+                             id="b4ed2332-a7ac-4d5f-9596-99a439cb2812")
+            sub(scheduling, "name", "none")
+            sub(scheduling, "policy", "none")
         version(el, ctx, cl.get("version", "3.5"))
         sub(sub(el, "error_handling"), "on_error", "migrate")
         sub(el, "virt_service", cl.get("virt_service", True))
         sub(el, "gluster_service", False)
+        if not later:
+            return el
         sub(el, "threads_as_cores", False)
         sub(el, "tunnel_migration", False)
         sub(el, "trusted_service", False)
@@ -217,7 +230,9 @@ def network(nw: dict[str, Any], ctx: Context) -> Element:
     sub(el, "description", nw.get("description", ""))
     if ctx.version >= 4:
         sub(el, "comment", "")
-    links(el, f"{ctx.prefix}/networks/{nw['id']}", ("networklabels", "permissions", "vnicprofiles"))
+    later = ctx.version >= 4 or ctx.engine_version >= LATER_V3
+    if later:
+        links(el, f"{ctx.prefix}/networks/{nw['id']}", ("networklabels", "permissions", "vnicprofiles"))
     if ctx.version >= 4:
         sub(el, "mtu", nw.get("mtu", 0))
         sub(el, "stp", nw.get("stp", False))
@@ -230,8 +245,9 @@ def network(nw: dict[str, Any], ctx: Context) -> Element:
         if nw.get("vlan") is not None:
             sub(el, "vlan", id=nw["vlan"])
         sub(el, "stp", nw.get("stp", False))
-        status(el, ctx, nw.get("status", "operational"))
-        sub(el, "display", False)
+        if later:
+            status(el, ctx, nw.get("status", "operational"))
+            sub(el, "display", False)
         sub(el, "mtu", nw.get("mtu", 0))
         sub(sub(el, "usages"), "usage", "vm")
     return el
@@ -251,7 +267,12 @@ def storage_domain(sd: dict[str, Any], ctx: Context) -> Element:
     el = new("storage_domain", ctx, "storagedomains", sd["id"])
     actions(el, f"{ctx.prefix}/storagedomains/{sd['id']}", ("isattached", "refreshluns", "updateovfstore"))
     sub(el, "name", sd["name"])
-    sub(el, "description", sd.get("description", ""))
+    if ctx.version < 4 and ctx.engine_version < LATER_V3:
+        # 3.1: no description; the one data center right after the name
+        if sd.get("datacenter_ids"):
+            ref(el, ctx, "data_center", "datacenters", sd["datacenter_ids"][0])
+    else:
+        sub(el, "description", sd.get("description", ""))
     links(el, f"{ctx.prefix}/storagedomains/{sd['id']}", ("disks", "permissions", "templates", "vms"))
     def storage_block() -> None:
         storage = sub(el, "storage")
@@ -289,19 +310,23 @@ def storage_domain(sd: dict[str, Any], ctx: Context) -> Element:
             for dc_id in sd["datacenter_ids"]:
                 ref(dcs, ctx, "data_center", "datacenters", dc_id)
     else:
-        if not unattached:
+        later = ctx.engine_version >= LATER_V3
+        if not unattached and later:
             dcs = sub(el, "data_centers")
             for dc_id in sd["datacenter_ids"]:
                 ref(dcs, ctx, "data_center", "datacenters", dc_id, href=False)  # v3: id only
         sub(el, "type", sd.get("type", "data"))
-        sub(sub(el, "external_status"), "state", "ok")
+        if not later and unattached:
+            status(el, ctx, "unattached")  # 3.1: right after the type
+        if later:
+            sub(sub(el, "external_status"), "state", "ok")
         sub(el, "master", sd.get("master", False))
         storage_block()
         opt(el, "available", sd.get("available"))
         opt(el, "used", sd.get("used"))
         opt(el, "committed", sd.get("committed"))
         sub(el, "storage_format", sd.get("storage_format", "v5"))
-        if unattached:
+        if unattached and later:
             status(el, ctx, "unattached")
     return el
 
@@ -405,6 +430,30 @@ def host(h: dict[str, Any], ctx: Context) -> Element:
                            ("minor", 30), ("revision", 0)):
             sub(ver, tag, value)
         ref(el, ctx, "cluster", "clusters", h.get("cluster_id"))
+    elif ctx.engine_version < LATER_V3:  # 3.1: no VDSM version, OS, libvirt, ssh yet
+        sub(el, "address", address)
+        cert = sub(el, "certificate")
+        sub(cert, "organization", "example.com")
+        sub(cert, "subject", f"O=example.com,CN={address}")
+        status(el, ctx, h.get("status", "up"))
+        ref(el, ctx, "cluster", "clusters", h.get("cluster_id"))
+        sub(el, "port", 54321)
+        sub(el, "type", "rhev-h" if host_type in ("rhev_h", "ovirt_node") else host_type)
+        sub(el, "storage_manager", False, priority=5)
+        hardware()
+        power = sub(el, "power_management")
+        sub(power, "enabled", False)
+        sub(sub(power, "options"), "option", name="secure", value="false")
+        flag("ksm")
+        flag("transparent_hugepages", True)
+        sub(sub(el, "iscsi"), "initiator", f"iqn.1994-05.com.redhat:{h['name']}")
+        cpu = sub(el, "cpu")
+        sub(cpu, "topology", sockets=2, cores=16)
+        sub(cpu, "name", "Intel(R) Xeon(R) CPU           E5649  @ 2.53GHz")
+        sub(cpu, "speed", 2527)
+        sub(el, "memory", memory)
+        sub(el, "max_scheduling_memory", memory - 404750336)
+        summary()
     else:
         sub(el, "address", address)
         cert = sub(el, "certificate")
@@ -464,17 +513,28 @@ def template(t: dict[str, Any], ctx: Context) -> Element:
         ref(ver, ctx, "base_template", "templates", t["id"])
         sub(ver, "version_name", "base version")
         sub(ver, "version_number", 1)
-    else:
+    else:  # the 3.1 recording's order
         sub(el, "type", t.get("type", "server"))
         status(el, ctx, t.get("status", "ok"))
         sub(el, "memory", t.get("memory", 2**30))
         cpu = sub(el, "cpu")
         topology(cpu, ctx, t)
-        sub(cpu, "architecture", "X86_64")
+        if ctx.engine_version >= LATER_V3:
+            sub(cpu, "architecture", "X86_64")
         os_el = sub(el, "os", type=t.get("os", "other"))
         sub(os_el, "boot", dev="hd")
         ref(el, ctx, "cluster", "clusters", t.get("cluster_id"))
         opt(el, "creation_time", t.get("creation_time"))
+        sub(el, "origin", t.get("origin", "rhev"))
+        ha = sub(el, "high_availability")
+        sub(ha, "enabled", False)
+        sub(ha, "priority", 1)
+        display = sub(el, "display")
+        sub(display, "type", "spice")
+        sub(display, "monitors", 1)
+        sub(display, "allow_override", False)
+        sub(el, "stateless", False)
+        sub(sub(el, "usb"), "enabled", False)
     return el
 
 
@@ -510,12 +570,13 @@ def nic(vm: dict[str, Any], n: dict[str, Any], ctx: Context) -> Element:
     else:
         if ctx.engine_version < (3, 3) or n.get("profile_id"):
             ref(el, ctx, "network", "networks", n.get("network_id"))
-        if ctx.engine_version >= (3, 1):
+        if ctx.engine_version >= LATER_V3:
             sub(el, "linked", True)
         sub(el, "interface", n.get("interface", "virtio"))
         sub(el, "mac", address=n["mac"])
         if ctx.engine_version >= (3, 1):
             sub(el, "active", plugged)
+        if ctx.engine_version >= LATER_V3:
             sub(el, "plugged", plugged)
         if reported and ctx.engine_version >= (3, 4):
             devices = sub(el, "reported_devices")
@@ -569,7 +630,7 @@ def disk(d: dict[str, Any], ctx: Context, vm: dict[str, Any] | None = None) -> E
     else:
         if vm is not None:
             ref(el, ctx, "vm", "vms", vm["id"])
-        if ctx.engine_version >= (3, 2):
+        if ctx.engine_version >= (3, 1):  # recorded in 3.1 (not in the 3.0 XSD)
             sub(el, "alias", d["alias"])
             sub(el, "image_id", d["image_id"])
         if d.get("sd_id"):
@@ -588,7 +649,8 @@ def disk(d: dict[str, Any], ctx: Context, vm: dict[str, Any] | None = None) -> E
         sub(el, "wipe_after_delete", False)
         sub(el, "propagate_errors", False)
         sub(el, "active", d.get("active", True))
-        sub(el, "read_only", d.get("read_only", False))
+        if ctx.engine_version >= LATER_V3:
+            sub(el, "read_only", d.get("read_only", False))
         if ctx.engine_version >= (3, 3):
             sub(el, "storage_type", "image")
     return el
@@ -656,20 +718,22 @@ def vm(v: dict[str, Any], ctx: Context) -> Element:
             for d in v.get("disks", []):
                 attachments.append(disk_attachment(v, d, ctx))
     else:
-        # RHEV 3.5 order (VmBase then VM members of the 3.x XSD).
+        # RHEV 3.5 order (VmBase then VM members of the 3.x XSD); 3.1 has fewer members.
+        later = ctx.engine_version >= LATER_V3
         if v.get("description"):
             sub(el, "description", v["description"])
         links(el, base, ("applications", "cdroms", "disks", "nics", "permissions", "snapshots", "statistics", "tags"))
         sub(el, "type", v.get("type", "server"))
         status(el, ctx, v.get("status"))
-        if not running:
+        if not running and later:
             sub(el, "stop_reason", "")
         sub(el, "memory", memory)
         cpu = sub(el, "cpu")
         topology(cpu, ctx, v)
-        sub(cpu, "architecture", "X86_64")
-        sub(el, "cpu_shares", 0)
-        sub(sub(sub(el, "bios"), "boot_menu"), "enabled", False)
+        if later:
+            sub(cpu, "architecture", "X86_64")
+            sub(el, "cpu_shares", 0)
+            sub(sub(sub(el, "bios"), "boot_menu"), "enabled", False)
         os_el = sub(el, "os", type=v.get("os", "other"))
         sub(os_el, "boot", dev="hd")
         ha = sub(el, "high_availability")
@@ -681,11 +745,13 @@ def vm(v: dict[str, Any], ctx: Context) -> Element:
             sub(display, "address", v.get("display_address", "10.0.10.21"))
             sub(display, "secure_port", 5901)
         sub(display, "monitors", 1)
-        sub(display, "single_qxl_pci", False)
+        if later:
+            sub(display, "single_qxl_pci", False)
         sub(display, "allow_override", False)
-        sub(display, "smartcard_enabled", False)
-        sub(display, "file_transfer_enabled", True)
-        sub(display, "copy_paste_enabled", True)
+        if later:
+            sub(display, "smartcard_enabled", False)
+            sub(display, "file_transfer_enabled", True)
+            sub(display, "copy_paste_enabled", True)
         if running:
             ref(el, ctx, "host", "hosts", v["host_id"])
         ref(el, ctx, "cluster", "clusters", v.get("cluster_id"))
@@ -697,12 +763,13 @@ def vm(v: dict[str, Any], ctx: Context) -> Element:
         opt(el, "creation_time", v.get("creation_time", "2015-02-17T11:47:56.855-05:00"))
         sub(el, "origin", v.get("origin", "rhev"))
         sub(el, "stateless", False)
-        sub(el, "delete_protected", False)
-        sub(sub(sub(el, "sso"), "methods"), "method", id="GUEST_AGENT")
-        sub(el, "timezone", "America/New_York")
+        if later:
+            sub(el, "delete_protected", False)
+            sub(sub(sub(el, "sso"), "methods"), "method", id="GUEST_AGENT")
+            sub(el, "timezone", "America/New_York")
         placement = sub(el, "placement_policy")
         for host_id in v.get("pinned_host_ids", [])[:1]:  # one pinned host before 3.6's <hosts>
-            ref(placement, ctx, "host", "hosts", host_id)
+            ref(placement, ctx, "host", "hosts", host_id, href=later)
         sub(placement, "affinity", v.get("affinity", "migratable"))
         sub(sub(el, "memory_policy"), "guaranteed", v.get("guaranteed", memory))
         addresses = [ip for n in v.get("nics", []) for ip in n.get("ips", [])]
@@ -713,7 +780,11 @@ def vm(v: dict[str, Any], ctx: Context) -> Element:
                 for address in addresses:
                     sub(ips, "ip", address=address)
             opt(guest, "fqdn", v.get("fqdn"))
+        if not later:
+            sub(el, "quota", id="00000000-0000-0000-0000-000000000000")
         sub(sub(el, "usb"), "enabled", False)
+        if not later:
+            return el
         sub(el, "migration_downtime", -1)
         ref(el, ctx, "cpu_profile", "cpuprofiles", "b1cbb890-529f-4bb1-b73c-9f2082eb6bd6")
         sub(el, "next_run_configuration_exists", v.get("next_run", False))

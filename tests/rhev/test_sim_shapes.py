@@ -1,8 +1,9 @@
 """The simulator's documents have the element structure of real engines' (issue 8.8).
 
-``fixtures/engine/shapes/v3.json`` and ``v4.json`` describe, per object, what
-recorded responses of real engines contain (RHEV 3.5 from virt-who's test data,
-oVirt 4.2/4.3 from ManageIQ's recordings): the order of an object's children,
+``fixtures/engine/shapes/v3.1.json``, ``v3.json`` and ``v4.json`` describe, per
+object, what recorded responses of real engines contain (RHEV 3.1 from ManageIQ's
+old recordings, RHEV 3.5 from virt-who's test data, oVirt 4.2/4.3 from ManageIQ's
+recordings): the order of an object's children,
 the element paths every instance has and those some have. Every object the
 simulator renders for the site scenario must have all the "always" paths,
 nothing the real engines never sent (a short list of model-allowed extras
@@ -30,14 +31,19 @@ SHAPES = Path(__file__).resolve().parents[2] / "fixtures" / "engine" / "shapes"
 # alphabetical order in v4); none of the recorded networks had a VLAN.
 MODEL_ALLOWED: dict[tuple[str, str], tuple[set[str], dict[str, str]]] = {
     ("v4", "network"): ({"vlan", "vlan/@id"}, {"vlan": "usages"}),
+    ("v3.1", "network"): ({"vlan", "vlan/@id"}, {"vlan": "data_center"}),
 }
 # Paths every recorded instance had that a real engine may still leave out: VDSM
-# drops DMI values that read "Not Specified" (the site scenario has such hosts).
+# drops DMI values that read "Not Specified" (the site scenario has such hosts);
+# the Blank template belongs to no cluster (as 4.x shows it; in the 3.1 recording
+# every template, Blank included, named one).
 MAY_LACK = {
     ("v4", "host"): {"hardware_information/uuid"},
     ("v3", "host"): {"hardware_information/uuid"},
+    ("v3.1", "host"): {"hardware_information/uuid"},
+    ("v3.1", "template"): {"cluster", "cluster/@href", "cluster/@id"},
 }
-MODES = {"v4": (4, (4, 3), "/ovirt-engine/api"), "v3": (3, (3, 5), "/api")}
+MODES = {"v4": (4, (4, 3), "/ovirt-engine/api"), "v3": (3, (3, 5), "/api"), "v3.1": (3, (3, 1), "/api")}
 
 
 def paths(element: Any, prefix: str = "") -> set[str]:
