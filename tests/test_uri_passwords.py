@@ -105,3 +105,24 @@ def test_an_old_database_holding_a_password_never_shows_it(tmp_path: Path) -> No
     for args in (["scans", "1", "--format", "json"], ["host", "ls", "--format", "json"], ["host", "ls"]):
         shown = runner.invoke(vminv, [*args, "--db", str(db)], catch_exceptions=False)
         assert shown.exit_code == 0 and SECRET not in shown.stdout, args
+
+
+def test_vminv_run_removes_it_and_logs_the_warning(tmp_path: Path) -> None:
+    db, log = tmp_path / "inv.db", tmp_path / "run.jsonl"
+    config = tmp_path / "config.toml"
+    config.write_text(
+        "[defaults]\n"
+        f'db = "{db}"\n'
+        f'uri = "test://root:{SECRET}@{NODES}/{{host}}.xml"\n'
+        f'log_json = "{log}"\n'
+        "[profiles.lab]\n"
+        'noderange = "kvmhost1,kvmhost3"\n'
+        'write = "w"\n'
+    )
+    result = CliRunner().invoke(vminv, ["run", "lab", "--config", str(config)],
+                                env={"VMINV_CONFIG": "", "VMINV_DB": ""}, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    records = [json.loads(line) for line in log.read_text().splitlines()]
+    assert records[0]["step"] == "scan" and records[0]["warnings"] == [URI_PASSWORD_WARNING]
+    assert SECRET not in result.output and SECRET not in log.read_text()
+    assert SECRET.encode() not in _db_bytes(db)

@@ -155,8 +155,11 @@ class _Runner:
         scan = scan_hosts(plan.targets, scan_settings(self.profile), self.profile.noderange)
         self.outcome.scan = scan
         classes = Counter(h.error_class or "other" for h in scan.failed_hosts)
-        return {"hosts": len(scan.hosts), "hosts_failed": len(scan.failed_hosts), "guests": len(scan.guests),
-                "error_classes": dict(classes)}
+        detail: dict[str, Any] = {"hosts": len(scan.hosts), "hosts_failed": len(scan.failed_hosts),
+                                  "guests": len(scan.guests), "error_classes": dict(classes)}
+        if plan.warnings:  # e.g. a password in the profile's URI, removed
+            detail["warnings"] = list(plan.warnings)
+        return detail
 
     def write(self) -> Mapping[str, Any] | None:
         scan = self.outcome.scan
