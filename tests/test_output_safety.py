@@ -189,3 +189,53 @@ def test_error_lines_are_one_escaped_line(tmp_path):
     assert_terminal_clean(result.stderr)
     assert len(result.stderr.splitlines()) == 1
     assert "no\\x1b]0;pwned\\x07such\\u202e\\nfolder" in result.stderr
+
+
+FORMULA_DOMAIN = """<domain type='kvm'>
+  <name>{name}</name>
+  <uuid>{uuid}</uuid>
+  <memory unit='KiB'>1048576</memory>
+  <vcpu>1</vcpu>
+  <os><type arch='x86_64'>hvm</type></os>
+  <devices>
+    <disk type='file' device='disk'><source file="{disk}"/><target dev='vda' bus='virtio'/></disk>
+    <interface type='bridge'><mac address='52:54:00:00:00:02'/><source bridge="{bridge}"/></interface>
+  </devices>
+</domain>
+"""
+
+
+def _formula_replay(root: Path) -> Path:
+    host = root / "kvmhost1"
+    host.mkdir(parents=True)
+    guests = [("=cmd|' /C calc'!A0", "5b9e6fd8-3e2b-4f2e-9c7e-2d6a5e1f0a21", "@SUM(1+1)*cmd|' /C calc'!A0", "+br0"),
+              ("formula02", "5b9e6fd8-3e2b-4f2e-9c7e-2d6a5e1f0a22", "-2+3+cmd|' /C calc'!A0", "=br1")]
+    for index, (name, uuid, disk, bridge) in enumerate(guests):
+        (host / f"g{index}.xml").write_text(FORMULA_DOMAIN.format(name=name, uuid=uuid, disk=disk, bridge=bridge),
+                                            encoding="utf-8")
+    return root
+
+
+def _csv_cells(text: str) -> list[str]:
+    return [cell for row in csv.reader(io.StringIO(text)) for cell in row]
+
+
+def test_every_csv_output_neutralises_formulas_from_guest_data(tmp_path):
+    replay = _formula_replay(tmp_path / "replay")
+    db = str(tmp_path / "inv.db")
+    outputs = {"rscan": rscan("--replay", str(replay), "--no-db", "--format", "csv").stdout}
+    assert rscan("--replay", str(replay), "-w", "--db", db).exit_code in (0, 4)
+    for args in (["ls"], ["export"], ["host", "ls"], ["scans"], ["scans", "1"], ["history", "formula02"],
+                 ["diff", "1"]):
+        result = vminv(*args, "--format", "csv", "--db", db)
+        assert result.exit_code == 0, (args, result.stderr)
+        outputs[" ".join(args)] = result.stdout
+    for what, text in outputs.items():
+        for cell in _csv_cells(text):
+            assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), (what, cell)
+    cells = _csv_cells(outputs["rscan"])
+    assert "'=cmd|' /C calc'!A0" in cells and "'@SUM(1+1)*cmd|' /C calc'!A0" in cells and "'+br0" in cells
+    assert "'-2+3+cmd|' /C calc'!A0" in _csv_cells(outputs["export"])
+    # JSON keeps the exact name.
+    document = json.loads(rscan("--replay", str(replay), "--no-db", "--format", "json").stdout)
+    assert "=cmd|' /C calc'!A0" in {g["name"] for g in document["guests"]}
