@@ -167,3 +167,15 @@ def test_errors_are_node_range_errors(text, fragment):
     assert isinstance(caught.value, UsageError)  # the CLI maps it to the usage exit code
     message = str(caught.value)
     assert fragment in message and "\n" not in message
+
+
+def test_file_lines_may_end_in_crlf():
+    text = "node01\r\n# a comment\r\nnode02: a note\r\n"
+    assert expand_noderange("^hosts", read_file=lambda path: text) == ["node01", "node02"]
+
+
+def test_files_and_attributes_need_what_reads_them():
+    with pytest.raises(NodeRangeError, match=r"noderange file \^hosts cannot be read here"):
+        expand_noderange("^hosts")
+    with pytest.raises(NodeRangeError, match="selects by attribute, which needs an inventory"):
+        expand_noderange("vm.host==kvmhost1")
