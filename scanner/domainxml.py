@@ -346,11 +346,15 @@ def parse_domain(
     data: bytes | str,
     hypervisor: str,
     state: str | None = None,
+    *,
+    autostart: bool | None = None,
+    persistent: bool | None = None,
 ) -> GuestRecord:
     """Parse one domain's XML into a record.
 
     ``state`` comes from libvirt's stats (the XML does not carry it); when it
     is unknown, a domain with an ``id`` is taken as running, else shut off.
+    ``autostart`` and ``persistent`` come from the host's domain lists.
     Raises :class:`DomainXMLError` with a one-line reason.
     """
     try:
@@ -440,6 +444,8 @@ def parse_domain(
         guest_agent=devices.guest_agent,
         max_memory_kib=_memory_kib(max_memory, "maxMemory"),
         max_memory_slots=_int(max_memory.get("slots"), "<maxMemory slots>") if max_memory is not None else None,
+        autostart=autostart,
+        persistent=persistent,
     )
 
 

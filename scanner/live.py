@@ -145,14 +145,9 @@ def _xml_and_state(dom: libvirt.virDomain, state: str | None) -> tuple[str, str 
         raise
 
 
-def _with_lists(guest: GuestRecord, autostart: frozenset[str] | None, persistent: frozenset[str] | None,
-                found: dict[str, list[GuestAddress]], asked: bool) -> GuestRecord:
-    return dataclasses.replace(
-        guest,
-        autostart=None if autostart is None else guest.uuid in autostart,
-        persistent=None if persistent is None else guest.uuid in persistent,
-        addresses=tuple(found[guest.uuid]) if asked and guest.uuid in found else None,
-    )
+def _with_addresses(guest: GuestRecord, found: dict[str, list[GuestAddress]]) -> GuestRecord:
+    # Only running guests were asked; the rest keep None (not asked), never () (none found).
+    return dataclasses.replace(guest, addresses=tuple(found[guest.uuid])) if guest.uuid in found else guest
 
 
 def scan_libvirt_host(
@@ -193,6 +188,7 @@ def scan_libvirt_host(
             guests: list[GuestRecord] = []
             problems: list[DomainProblem] = []
             kept: list[tuple[str, str]] = []
+            autostart, persistent = (future.result() for future in lists)  # queued first: done early
             for dom, future in fetches:
                 name = _quiet(dom.name) or _quiet(dom.UUIDString) or "?"
                 try:
@@ -206,8 +202,13 @@ def scan_libvirt_host(
                 if fetched is None:
                     continue
                 xml, state = fetched
+                uuid = dom.UUIDString()  # kept by the local object: no round trip
                 try:
-                    guests.append(parse_domain(xml, host, state))
+                    guests.append(parse_domain(
+                        xml, host, state,
+                        autostart=None if autostart is None else uuid in autostart,
+                        persistent=None if persistent is None else uuid in persistent,
+                    ))
                 except DomainXMLError as exc:
                     problems.append(DomainProblem(str(name), str(exc)))
                     continue
@@ -215,10 +216,10 @@ def scan_libvirt_host(
                     kept.append((guests[-1].uuid, xml))
             facts, fact_problems = join_facts()
             problems.extend(facts_problems(fact_problems))
-            autostart, persistent = (future.result() for future in lists)
             found = {dom.UUIDString(): [a for f in asked[id(dom)] for a in f.result()] for dom, _ in domains
                      if id(dom) in asked}
-        guests = [_with_lists(g, autostart, persistent, found, bool(addresses)) for g in guests]
+        if found:
+            guests = [_with_addresses(g, found) for g in guests]
         return HostScan(tuple(guests), facts, tuple(problems), tuple(kept))
     except libvirt.libvirtError as exc:
         raise scan_error(str(exc), elapsed_s=time.monotonic() - started, deadline_s=deadline_s) from None

@@ -133,9 +133,11 @@ def test_a_second_run_says_busy_or_waits(write_config, tmp_path):
          "with writer_lock(Path(sys.argv[1])):\n    print('held', flush=True); time.sleep(1.0)",
          str(tmp_path / "inv.db")], stdout=subprocess.PIPE, text=True)
     assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
-    busy = vminv("run", "lab", "--config", str(config))
+    busy = vminv("run", "lab", "--config", str(config), "--log-json", str(tmp_path / "run.jsonl"))
     assert busy.exit_code == 6 and busy.stdout == ""
     assert len(busy.stderr.splitlines()) == 1 and "being written by another vminv" in busy.stderr
+    (logged,) = [json.loads(line) for line in (tmp_path / "run.jsonl").read_text().splitlines()]
+    assert (logged["step"], logged["status"], logged["profile"]) == ("lock", "busy", "lab")
     waited = vminv("run", "lab", "--config", str(config), "--wait", "30")
     holder.wait()
     assert waited.exit_code == 0, waited.output

@@ -11,6 +11,7 @@ import os
 import shutil
 import sys
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -33,6 +34,7 @@ from vminv.cli.common import (
     warn,
 )
 from vminv.errors import UsageError
+from vminv.inventory.errors import WriterBusyError
 from vminv.runner.config import ConfigError, Profile, config_candidates, parse_config, resolve_profile
 
 CONFIG_ENV = "VMINV_CONFIG"
@@ -104,7 +106,7 @@ def config_show(profile: str | None, config_path: str | None, output_format: str
         if output_format == "json":
             emit(render_json({"file": str(path), "profiles": names}))
         else:
-            emit(f"{path}: profiles {', '.join(names) if names else '(none)'}\n")
+            emit_line(f"{path}: profiles {', '.join(names) if names else '(none)'}")
         return
     path, resolved = load_profile(config_path, profile)
     rows = show_profile(resolved)
@@ -112,7 +114,8 @@ def config_show(profile: str | None, config_path: str | None, output_format: str
         emit(render_json({"file": str(path), "profile": profile,
                           "settings": {key: {"value": value, "from": source} for key, value, source in rows}}))
     else:
-        emit(f"# profile {profile} from {path}\n" + render_table(rows, ("key", "value", "from")) + "\n")
+        emit_line(f"# profile {profile} from {path}")
+        emit(render_table(rows, ("key", "value", "from")) + "\n")
 
 
 def _overrides(ctx: click.Context, names: Mapping[str, str], values: Mapping[str, Any]) -> dict[str, Any]:
@@ -198,6 +201,11 @@ def run_command(profile: str, config_path: str | None, db_option: str | None, qu
     try:
         outcome = run_profile(resolved, db, secrets=secrets, log=log)
         log({"step": "run", **outcome.to_dict(), "summary": outcome.summary_line()})
+    except WriterBusyError as exc:
+        # A monitor reading the log sees the skipped run too, not only the absence of a line.
+        log({"time": datetime.now(UTC).isoformat(timespec="seconds"), "profile": resolved.name, "step": "lock",
+             "status": "busy", "error": str(exc)})
+        raise
     finally:
         if handle is not None:
             handle.close()
