@@ -144,6 +144,7 @@ def report_tabs(report: Report) -> list[Tab]:
         outcomes = {h.name: h for h in report.hosts}
         for c in report.capacity:
             facts = outcomes[c.host].facts
+            totals = report.per_host_totals.get(c.host)
             yield (
                 c.host, c.status, facts.hostname if facts else None, facts.cpu_model if facts else None,
                 facts.cpu_sockets if facts else None, facts.cpu_cores if facts else None,
@@ -152,6 +153,8 @@ def report_tabs(report: Report) -> list[Tab]:
                 facts.libvirt_version if facts else None, c.guests, c.running, c.vcpus_running, c.vcpus_defined,
                 c.cpu_ratio_running, c.cpu_ratio_defined, _mib(c.memory_running_kib), _mib(c.memory_defined_kib),
                 c.memory_ratio_running, c.memory_ratio_defined,
+                totals.vcpus if totals else 0, _mib(totals.current_memory_kib if totals else 0),
+                totals.nics if totals else 0, totals.disks if totals else 0, totals.media if totals else 0,
             )
 
     def health() -> Iterator[tuple[Any, ...]]:
@@ -209,6 +212,8 @@ def report_tabs(report: Report) -> list[Tab]:
             Column("cpu_ratio_running", "float", 8), Column("cpu_ratio_defined", "float", 8),
             Column("memory_running_mib", "float", 11), Column("memory_defined_mib", "float", 11),
             Column("memory_ratio_running", "float", 8), Column("memory_ratio_defined", "float", 8),
+            Column("vcpus_max_defined", "int", 8), Column("current_memory_defined_mib", "float", 11),
+            Column("nics", "int", 6), Column("disks", "int", 6), Column("cdroms_floppies", "int", 8),
         ), hosts),
         Tab("vHealth", "health", "Health findings", (
             Column("severity", width=9), Column("check", width=18), Column("subject_kind", width=8),

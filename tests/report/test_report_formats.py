@@ -56,6 +56,9 @@ def test_workbook_tabs_headers_types_and_no_formulas(tmp_path, hostile_report):
                 assert cell.data_type != "f", f"{sheet.title}!{cell.coordinate} is a formula"
     changes = [[c.value for c in row] for row in book["vChanges"].iter_rows(min_row=2)]
     assert ["added", "=cmd|' -C calc'!A0", "kvm-hostile", None, None, None] in changes
+    host = dict(zip([c.value for c in book["vHost"][1]], [c.value for c in book["vHost"][2]]))
+    assert (host["host"], host["cpus"], host["memory_mib"], host["guests"]) == ("kvm-hostile", 4, 8192, 3)
+    assert (host["vcpus_max_defined"], host["nics"], host["disks"], host["memory_defined_mib"]) == (5, 3, 1, 3584)
     assert len(book["vSummary"]._charts) >= 3  # memory, vCPUs, guests per host, fleet size
 
 
