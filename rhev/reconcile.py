@@ -97,7 +97,8 @@ def _unread_here(host: HostResult, vm: EngineVm) -> DomainProblem | None:
     """The domain the scan of ``host`` skipped (unreadable XML) that may be ``vm``.
 
     Such a VM is not known to be missing: the scan did not cover it. Problems
-    name the domain by name, UUID or replay file name.
+    name the domain by name, UUID or replay file name (``NAME.xml``,
+    ``UUID.xml``, or ``NAME_UUID.xml`` as ``rscan --save`` names them).
     """
     keys = {vm.id.casefold(), vm.name.casefold()}
     if vm.name.startswith(EXTERNAL_PREFIX):
@@ -105,7 +106,8 @@ def _unread_here(host: HostResult, vm: EngineVm) -> DomainProblem | None:
     for problem in host.problems:
         domain = problem.domain.casefold()
         stem = domain[:-4] if domain.endswith(".xml") else domain
-        if domain in keys or stem in keys or vm.id.casefold() in problem.message.casefold():
+        saved_as = stem.endswith("_" + vm.id.casefold())
+        if domain in keys or stem in keys or saved_as or vm.id.casefold() in problem.message.casefold():
             return problem
     return None
 

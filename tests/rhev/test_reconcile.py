@@ -298,6 +298,9 @@ def test_a_domain_the_scan_could_not_read_is_not_covered_not_missing() -> None:
     # Replay scans name the problem by file; UUID-named files count too.
     hosts = [dataclasses.replace(scanned_host("kvm1"), problems=(DomainProblem(f"{U2}.xml", "not XML"),))]
     assert kinds(reconcile(scan([], hosts), snapshot(vms))) == [("missing", "unreadable"), ("not_covered", "gone")]
+    # ... and so do the NAME_UUID.xml files rscan --save writes.
+    hosts = [dataclasses.replace(scanned_host("kvm1"), problems=(DomainProblem(f"gone_{U2}.xml", "not XML"),))]
+    assert kinds(reconcile(scan([], hosts), snapshot(vms))) == [("missing", "unreadable"), ("not_covered", "gone")]
 
 
 def test_duplicate_active_says_what_the_engine_says() -> None:
