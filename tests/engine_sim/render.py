@@ -371,6 +371,17 @@ def host(h: dict[str, Any], ctx: Context) -> Element:
             sub(block, "port", 22)
             sub(block, "fingerprint", "ae:57:8c:12:fa:3b:ba:52:ea:f1:d5:b3:fa:fd:8b:0a")
 
+    def v3_head() -> None:
+        sub(el, "address", address)
+        cert = sub(el, "certificate")
+        sub(cert, "organization", "example.com")
+        sub(cert, "subject", f"O=example.com,CN={address}")
+        status(el, ctx, h.get("status", "up"))
+        ref(el, ctx, "cluster", "clusters", h.get("cluster_id"))
+        sub(el, "port", 54321)
+        sub(el, "type", "rhev-h" if host_type in ("rhev_h", "ovirt_node") else host_type)
+        sub(el, "storage_manager", False, priority=5)
+
     def summary() -> None:
         block = sub(el, "summary")
         for tag, value in (("active", 1), ("migrating", 0), ("total", 1)):
@@ -431,15 +442,7 @@ def host(h: dict[str, Any], ctx: Context) -> Element:
             sub(ver, tag, value)
         ref(el, ctx, "cluster", "clusters", h.get("cluster_id"))
     elif ctx.engine_version < LATER_V3:  # 3.1: no VDSM version, OS, libvirt, ssh yet
-        sub(el, "address", address)
-        cert = sub(el, "certificate")
-        sub(cert, "organization", "example.com")
-        sub(cert, "subject", f"O=example.com,CN={address}")
-        status(el, ctx, h.get("status", "up"))
-        ref(el, ctx, "cluster", "clusters", h.get("cluster_id"))
-        sub(el, "port", 54321)
-        sub(el, "type", "rhev-h" if host_type in ("rhev_h", "ovirt_node") else host_type)
-        sub(el, "storage_manager", False, priority=5)
+        v3_head()
         hardware()
         power = sub(el, "power_management")
         sub(power, "enabled", False)
@@ -455,15 +458,7 @@ def host(h: dict[str, Any], ctx: Context) -> Element:
         sub(el, "max_scheduling_memory", memory - 404750336)
         summary()
     else:
-        sub(el, "address", address)
-        cert = sub(el, "certificate")
-        sub(cert, "organization", "example.com")
-        sub(cert, "subject", f"O=example.com,CN={address}")
-        status(el, ctx, h.get("status", "up"))
-        ref(el, ctx, "cluster", "clusters", h.get("cluster_id"))
-        sub(el, "port", 54321)
-        sub(el, "type", "rhev-h" if host_type in ("rhev_h", "ovirt_node") else host_type)
-        sub(el, "storage_manager", False, priority=5)
+        v3_head()
         if ctx.engine_version >= (3, 5):
             sub(sub(el, "spm"), "priority", 5)
         sub(el, "version", major=4, minor=16, build=8, revision=1, full_version=h.get("vdsm", "vdsm-4.16.8.1-5.el6ev"))
