@@ -40,7 +40,8 @@ def uri_host(host: str) -> str:
             return f"[{ipaddress.IPv6Address(address).compressed}]"
         except ValueError:
             pass  # zone ids ("%eth0") and anything else with a colon: not a host component
-    elif address == host and len(host) <= 253 and all(_LABEL.match(label) for label in host.split(".")):
+    elif address == host and len(host) <= 254 and all(
+            _LABEL.match(label) for label in host.removesuffix(".").split(".")):  # "kvm1.example.com." is absolute
         return host
     raise InvalidHostError(
         f"host name {host!r} cannot go into a libvirt URI: it may hold only {HOST_RULE}",

@@ -27,7 +27,7 @@ ATTACK = "127.0.0.1:2222?no_verify=1&a="
 @pytest.mark.parametrize("host", [
     ATTACK, "kvm1:2222", "kvm1?keyfile=/tmp/k", "kvm1&no_verify=1", "a/../../etc", "evil@kvm1", "[kvm1]",
     "kvm1]", "kvm%31", "kvm 1", "kvm1\t", "kvm1\n", "kvm\x1b[2J", "kvm\x00", "..", ".", "", "kvm1..x",
-    "-oProxyCommand=sh", "kvm\u00e9", "fe80::1%eth0", "[fe80::1%25eth0]", "[::1", "::1]", "[10.0.0.1]", "a" * 254,
+    "-oProxyCommand=sh", "kvm\u00e9", "fe80::1%eth0", "[fe80::1%25eth0]", "[::1", "::1]", "[10.0.0.1]", "a" * 255, "kvm1..", ".kvm1",
 ])
 def test_bad_host_names_never_reach_the_uri(host: str) -> None:
     with pytest.raises(InvalidHostError) as info:
@@ -41,6 +41,7 @@ def test_bad_host_names_never_reach_the_uri(host: str) -> None:
     ("kvm01.example.com", "qemu+ssh://root@kvm01.example.com/system?no_tty=1"),
     ("node_7-b", "qemu+ssh://root@node_7-b/system?no_tty=1"),
     ("10.1.2.3", "qemu+ssh://root@10.1.2.3/system?no_tty=1"),
+    ("kvm01.example.com.", "qemu+ssh://root@kvm01.example.com./system?no_tty=1"),
     ("fe80::1", "qemu+ssh://root@[fe80::1]/system?no_tty=1"),
     ("[2001:db8::7]", "qemu+ssh://root@[2001:db8::7]/system?no_tty=1"),
 ])
