@@ -161,3 +161,8 @@ def test_a_run_profile_reads_the_whole_grammar(db):
         conn.execute("UPDATE nodelist SET groups = 'hosts' WHERE node = 'bare1'")
     plan = profile_targets(Profile("nightly", "kvmhost0000,groups=~hosts"), db, None)
     assert [t.name for t in plan.targets] == ["bare1", "kvmhost0000"]
+
+
+def test_hosts_are_selected_by_their_hypervisor_rows(db):
+    """rscan -w gives every scanned host a hypervisor row (no nodelist row): rscan hypervisor.type==kvm rescans them."""
+    assert inventory.resolve_noderange(db, "hypervisor.type==kvm") == ["kvmhost0000", "kvmhost0001"]
