@@ -1,144 +1,166 @@
-"""Opening the node database: one SQLite file, WAL mode, writers that wait for each other.
+"""The data-access layer: one open inventory, on SQLite or PostgreSQL.
 
-Every write goes through :func:`write_transaction`, which takes SQLite's write
-lock up front (``BEGIN IMMEDIATE``). A deferred ``BEGIN`` would let two writers
-both read and then fail when upgrading to the write lock; taking the lock first
-makes the second writer wait (``busy_timeout``) and then see the first's rows.
+Every module of the inventory talks to the database through a
+:class:`Database`: ``execute``, ``executemany``, ``insert_rows`` (bulk),
+``write_transaction``. The statements are written once, in SQLite's SQL;
+the PostgreSQL backend rewrites them (:mod:`inventory.dialect`). What else
+differs per backend (opening, locking, bulk loading, the schema version,
+error messages) lives in the two subclasses, in :mod:`inventory.sqlite_file`
+and :mod:`inventory.postgres`.
+
+Writers serialise: a write transaction takes the inventory's write lock
+first (SQLite: ``BEGIN IMMEDIATE``; PostgreSQL: a transaction-level advisory
+lock), so two writers never both read and then both write; the second waits
+and then sees the first's rows, as if they had run one after the other.
 """
 
 from __future__ import annotations
 
-import os
-import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
-import sqlite_utils
-
-from vminv.inventory.errors import DatabaseMissingError, InventoryError
-from vminv.inventory.schema import ensure_schema
+from vminv.inventory.errors import InventoryError
+from vminv.inventory.location import Location, PostgresLocation
 
 # A 100,000-guest scan writes in a few seconds; a waiting writer should
 # outlast several of those before giving up.
 BUSY_TIMEOUT_S = 120.0
 
 
-def _connect(db_path: Path) -> sqlite3.Connection:
-    # isolation_level=None: the sqlite3 module never opens transactions on its
-    # own, so the only transactions are the explicit ones below.
-    return sqlite3.connect(str(db_path), timeout=BUSY_TIMEOUT_S, isolation_level=None)
+class Database:
+    """An open inventory. Subclasses hold what differs per backend."""
 
+    backend = "base"
+    #: exceptions of the driver, turned into :class:`InventoryError` by :func:`database`
+    driver_errors: tuple[type[BaseException], ...] = ()
 
-def _writable(db_path: Path) -> bool:
-    """Whether this process may write the file and create its ``-wal``/``-shm`` next to it.
+    def __init__(self, conn: Any, location: Location) -> None:
+        self.conn = conn
+        self.location = location
 
-    ``os.access`` also answers no on a read-only file system.
-    """
-    return os.access(db_path, os.W_OK) and os.access(db_path.parent, os.W_OK)
+    # --- statements ---------------------------------------------------------------
 
+    def sql(self, statement: str) -> str:
+        """``statement`` as this backend runs it."""
+        return statement
 
-def _connect_read_only(db_path: Path) -> sqlite3.Connection:
-    """A read-only connection, for an inventory the reader may not write (e.g. root's, read by a user).
+    def execute(self, statement: str, params: Sequence[Any] = ()) -> Any:
+        """Run one statement; returns a cursor to iterate or ``fetchone``/``fetchall``."""
+        return self.conn.execute(self.sql(statement), params)
 
-    In WAL mode even a reader needs the ``-shm`` file; when it cannot be
-    created and no writer has a ``-wal`` open, the file is read as immutable.
-    """
-    uri = db_path.resolve().as_uri()
-    conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S, isolation_level=None)
-    try:
-        conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
-        return conn
-    except sqlite3.OperationalError:
-        conn.close()
-        if Path(f"{db_path}-wal").exists():
-            raise
-    return sqlite3.connect(f"{uri}?immutable=1", uri=True, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+    def executemany(self, statement: str, rows: Iterable[Sequence[Any]]) -> int:
+        """Run ``statement`` once per row; returns how many rows it changed."""
+        raise NotImplementedError
 
+    def insert_rows(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+        """Append many rows to ``table`` (the fastest way the backend has)."""
+        marks = ", ".join("?" * len(columns))
+        self.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
 
-def open_database(db_path: Path, *, create: bool) -> sqlite_utils.Database:
-    """Open (and with ``create``, create) the database and bring its schema up to date.
+    def scalar(self, statement: str, params: Sequence[Any] = ()) -> Any:
+        row = self.execute(statement, params).fetchone()
+        return None if row is None else row[0]
 
-    :param db_path: the SQLite file
-    :param create: create the file and its directory when missing; readers pass
-        ``False`` so that looking at an inventory never leaves a file behind
-    :raises DatabaseMissingError: the file does not exist and ``create`` is false
-    :raises InventoryError: the file cannot be opened, is not SQLite or not ours
-    """
-    if db_path.is_dir():
-        raise InventoryError(f"{db_path} is a directory, not a database file", f"pass --db {db_path / 'inventory.db'}")
-    if not db_path.exists():
-        if not create:
-            raise DatabaseMissingError(
-                f"no inventory database at {db_path}",
-                "run `rscan NODERANGE` to record a scan first, or pass --db PATH",
-            )
+    def table_names(self) -> list[str]:
+        raise NotImplementedError
+
+    def column_names(self, table: str) -> list[str]:
+        raise NotImplementedError
+
+    def size_bytes(self) -> int:
+        """What the inventory takes on disk."""
+        raise NotImplementedError
+
+    def free_share(self) -> float:
+        """The share of the database's pages that are free (0 when the backend manages that itself)."""
+        raise NotImplementedError
+
+    def vacuum(self) -> None:
+        """Give free space back (outside any transaction)."""
+        raise NotImplementedError
+
+    def analyze(self, tables: Sequence[str]) -> None:
+        """Refresh the planner's statistics after a large change (PostgreSQL needs it)."""
+
+    # --- transactions -------------------------------------------------------------
+
+    def begin_write(self) -> None:
+        """Start a transaction holding the inventory's write lock."""
+        raise NotImplementedError
+
+    def commit(self) -> None:
+        self.conn.execute("COMMIT")
+
+    def rollback(self) -> None:
+        self.conn.execute("ROLLBACK")
+
+    @contextmanager
+    def write_transaction(self) -> Iterator[Database]:
+        """One locked transaction; rolled back on any exception."""
+        self.begin_write()
         try:
-            db_path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise InventoryError(
-                f"cannot create the directory of {db_path}: {exc.strerror}", "pass --db PATH"
-            ) from exc
-    # A reader that may not write the file still reads it; writers need it writable.
-    writable = create or _writable(db_path)
-    try:
-        conn = _connect(db_path) if writable else _connect_read_only(db_path)
-        db = sqlite_utils.Database(conn, recursive_triggers=False)
-        if writable:
-            if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-                conn.execute("PRAGMA journal_mode=WAL")
-            # NORMAL is safe in WAL mode against a killed process; only a power
-            # cut can lose the last committed transaction.
-            conn.execute("PRAGMA synchronous=NORMAL")
-        # A big page cache keeps a 100,000-guest write from spilling and
-        # rewriting the same pages; memory is only used as the write needs it.
-        conn.execute("PRAGMA cache_size=-262144")
-        ensure_schema(db, db_path, writable=writable)
-    except sqlite3.DatabaseError as exc:
-        raise translate_error(exc, db_path) from exc
-    return db
+            yield self
+        except BaseException:
+            try:
+                self.rollback()
+            except self.driver_errors:
+                pass  # the connection is gone: the server (or SQLite) rolls back by itself
+            raise
+        self.commit()
+
+    # --- schema version -----------------------------------------------------------
+
+    def schema_version(self) -> int:
+        raise NotImplementedError
+
+    def set_schema_version(self, version: int) -> None:
+        raise NotImplementedError
+
+    def translate_error(self, exc: BaseException) -> InventoryError:
+        return InventoryError(f"database {self.location}: {exc}")
+
+    def close(self) -> None:
+        self.conn.close()
 
 
-def translate_error(exc: sqlite3.Error, db_path: Path) -> InventoryError:
-    """One line naming the file for an SQLite failure."""
-    text = str(exc)
-    if "locked" in text or "busy" in text:
-        return InventoryError(
-            f"database {db_path} stayed locked by another writer for {BUSY_TIMEOUT_S:.0f} s",
-            "try again when the other rscan has finished",
-        )
-    if "malformed" in text:
-        return InventoryError(
-            f"{db_path} is damaged ({text})",
-            f"restore it from a backup (`sqlite3 {db_path} .recover` can salvage its rows)",
-        )
-    if "not a database" in text:
-        return InventoryError(f"{db_path} is not a valid SQLite database ({text})", "pass another --db PATH")
-    if "readonly" in text or "unable to open" in text:
-        return InventoryError(f"cannot write {db_path} ({text})", "check the file's permissions or pass --db PATH")
-    return InventoryError(f"database {db_path}: {text}")
+def open_database(location: Location, *, create: bool, write: bool | None = None) -> Database:
+    """Open (and with ``create``, create) the inventory and bring its schema up to date.
 
+    :param create: create the file (SQLite) or the tables (PostgreSQL) when
+        missing; readers pass ``False`` so that looking never creates anything
+    :param write: the caller will write (default: ``create``); a damaged
+        SQLite file is then refused at the write, else read with a warning
+    :raises DatabaseMissingError: there is no inventory and ``create`` is false
+    :raises InventoryError: it cannot be opened, is damaged (for a write), or is not ours
+    """
+    if isinstance(location, PostgresLocation):
+        from vminv.inventory.postgres import open_postgres
 
-@contextmanager
-def write_transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
-    """One ``BEGIN IMMEDIATE`` ... ``COMMIT``; rolled back on any exception."""
-    db.conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield db
-    except BaseException:
-        if db.conn.in_transaction:
-            db.conn.execute("ROLLBACK")
-        raise
-    db.conn.execute("COMMIT")
+        return open_postgres(location, create=create)
+    from vminv.inventory.sqlite_file import open_sqlite
+
+    return open_sqlite(Path(location), create=create, write=create if write is None else write)
 
 
 @contextmanager
-def database(db_path: Path, *, create: bool) -> Iterator[sqlite_utils.Database]:
-    """Open, yield, close; SQLite errors inside become :class:`InventoryError`."""
-    db = open_database(db_path, create=create)
+def database(location: Location, *, create: bool, write: bool | None = None) -> Iterator[Database]:
+    """Open, yield, close; driver errors inside become :class:`InventoryError`."""
+    db = open_database(location, create=create, write=write)
     try:
         yield db
-    except sqlite3.Error as exc:
-        raise translate_error(exc, db_path) from exc
+    except db.driver_errors as exc:
+        raise db.translate_error(exc) from exc
     finally:
-        db.close()
+        try:
+            db.close()
+        except db.driver_errors:
+            pass
+
+
+@contextmanager
+def write_transaction(db: Database) -> Iterator[Database]:
+    """``db.write_transaction()``, for ``with database(...) as db, write_transaction(db):``."""
+    with db.write_transaction():
+        yield db

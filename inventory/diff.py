@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any, NamedTuple
 
-from vminv.inventory.db import database
+from vminv.inventory.db import Database, database
 from vminv.inventory.errors import UnknownScanError
+from vminv.inventory.location import Location
 from vminv.inventory.queries import resolve_scan_id
 from vminv.inventory.records import changed_fields, record_from_json
 from vminv.inventory.sqlhelp import chunks
@@ -119,7 +119,7 @@ def outline_diff(
 _CHANGE_ORDER = {"added": 0, "moved": 1, "changed": 2, "gone": 3, "unscanned": 4}
 
 
-def _observations(db: Any, scan_id: int) -> dict[Key, Version]:
+def _observations(db: Database, scan_id: int) -> dict[Key, Version]:
     return {
         (node, host): Version(version_id, digest)
         for node, host, version_id, digest in db.execute(
@@ -130,7 +130,7 @@ def _observations(db: Any, scan_id: int) -> dict[Key, Version]:
     }
 
 
-def diff_scans(db_path: Path, scan_a: int | None = None, scan_b: int | None = None) -> ScanDiff:
+def diff_scans(db_path: Location, scan_a: int | None = None, scan_b: int | None = None) -> ScanDiff:
     """What changed from ``scan_a`` to ``scan_b``; by default the last two scans.
 
     With only ``scan_a`` given, ``scan_b`` is the latest scan.

@@ -17,6 +17,10 @@ class WriterBusyError(InventoryError):
     """Another process holds the inventory's writer lock (``vminv run``, ``rscan -w``)."""
 
 
+class DamagedDatabaseError(InventoryError):
+    """The database file's structure is damaged (``PRAGMA quick_check`` failed)."""
+
+
 class UnknownScanError(UsageError):
     """A scan id that is not in the database."""
 
@@ -26,6 +30,7 @@ class UnknownNodeError(UsageError):
 
 
 __all__ = [
+    "DamagedDatabaseError",
     "DatabaseMissingError",
     "InventoryError",
     "SchemaVersionError",

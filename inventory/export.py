@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from vminv.inventory.db import database
+from vminv.inventory.location import Location
 from vminv.inventory.noderange_tables import expand_in_db
 from vminv.inventory.xcat import ATTRIBUTES, EXTRA_COLUMNS, is_valid_node_name
 from vminv.scanner.noderange import natural_key
@@ -27,7 +27,7 @@ class NodeDefinition:
         }}
 
 
-def export_nodes(db_path: Path, noderange: str | None = None) -> tuple[list[NodeDefinition], list[str]]:
+def export_nodes(db_path: Location, noderange: str | None = None) -> tuple[list[NodeDefinition], list[str]]:
     """Every node of ``nodelist`` (or of ``noderange``) with its attributes.
 
     :returns: the definitions with valid xCAT node names, and the names left

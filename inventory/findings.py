@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from pathlib import Path
 
 from vminv.inventory.db import database, write_transaction
+from vminv.inventory.location import Location
 
 FINDING_KEYS = ("kind", "guest", "uuid", "engine_host", "scanned_host", "detail")
 
 
 def store_findings(
-    db_path: Path,
+    db_path: Location,
     scan_id: int | None,
     engine_url: str,
     findings: Sequence[Mapping[str, object]],
@@ -33,7 +33,7 @@ def store_findings(
         (scan_id, engine_url, *(None if f[k] is None else str(f[k]) for k in FINDING_KEYS), at) for f in findings
     ]
     with database(db_path, create=True) as db, write_transaction(db):
-        db.conn.executemany(
+        db.executemany(
             "INSERT INTO findings (scan_id, engine_url, kind, guest, uuid, engine_host, scanned_host, detail,"
             " recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             rows,

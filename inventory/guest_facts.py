@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import orjson
 
 from vminv.inventory.db import database
+from vminv.inventory.location import Location
 from vminv.scanner.noderange import natural_key
 
 
@@ -28,7 +28,7 @@ class GuestFacts:
     addresses: tuple[tuple[str, str], ...] = ()  # (source, "IP/PREFIX") of the latest record
 
 
-def present_guests(db_path: Path) -> list[GuestFacts]:
+def present_guests(db_path: Location) -> list[GuestFacts]:
     """Every guest present on a host (not gone), sorted by name then host."""
     with database(db_path, create=False) as db:
         rows = db.execute(

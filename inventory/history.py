@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any
 
 from vminv.inventory.db import database
 from vminv.inventory.errors import UnknownNodeError
+from vminv.inventory.location import Location
 from vminv.scanner.noderange import natural_key
 
 
@@ -57,7 +57,7 @@ class GuestHistory:
         }
 
 
-def guest_history(db_path: Path, node: str) -> GuestHistory:
+def guest_history(db_path: Location, node: str) -> GuestHistory:
     """Everything recorded about ``node``, oldest first, ending with when it was last seen.
 
     :raises UnknownNodeError: no scan has ever seen ``node``

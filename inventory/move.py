@@ -9,11 +9,11 @@ value an administrator set stay), after which ``-u``/``-w`` update it again.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 from vminv.errors import UsageError
 from vminv.inventory.db import database, write_transaction
 from vminv.inventory.errors import UnknownNodeError
+from vminv.inventory.location import Location
 
 
 @dataclass(frozen=True)
@@ -23,7 +23,7 @@ class NodeMove:
     new_host: str
 
 
-def move_node(db_path: Path, node: str, host: str) -> NodeMove:
+def move_node(db_path: Location, node: str, host: str) -> NodeMove:
     """Set ``vm.host`` of ``node`` to ``host``.
 
     :raises UnknownNodeError: no ``vm`` row has that name
@@ -31,7 +31,7 @@ def move_node(db_path: Path, node: str, host: str) -> NodeMove:
     """
     if not host.strip():
         raise UsageError("empty host name", "name the host the guest now runs on")
-    with database(db_path, create=False) as db, write_transaction(db):
+    with database(db_path, create=False, write=True) as db, write_transaction(db):
         row = db.execute("SELECT host FROM vm WHERE node = ?", [node]).fetchone()
         if row is None:
             raise UnknownNodeError(f"no node {node!r} in the vm table", "see `vminv export` for the nodes written")

@@ -7,11 +7,11 @@ lookups (:class:`vminv.scanner.noderange.NodeTables`) over an open inventory.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from pathlib import Path
-from typing import Any
 
 from vminv.errors import NodeRangeError
-from vminv.inventory.db import database
+from vminv.inventory.db import Database, database
+from vminv.inventory.errors import DatabaseMissingError
+from vminv.inventory.location import Location
 from vminv.inventory.xcat import ATTRIBUTES, EXTRA_COLUMNS
 from vminv.scanner.noderange import NodeGroup, expand_noderange, natural_key, read_noderange_file
 
@@ -21,7 +21,7 @@ _ATTRIBUTE_COLUMNS = {name: (table, column) for table, column, name in ATTRIBUTE
 _DISABLED = ("1", "yes")  # xCAT's rule for the disable column
 
 
-def read_groups(db: Any) -> dict[str, list[str]]:
+def read_groups(db: Database) -> dict[str, list[str]]:
     """Static groups: ``{group: [nodes]}`` from ``nodelist.groups``."""
     groups: dict[str, list[str]] = {}
     for node, text in db.execute("SELECT node, groups FROM nodelist"):
@@ -31,7 +31,7 @@ def read_groups(db: Any) -> dict[str, list[str]]:
     return {group: sorted(nodes, key=natural_key) for group, nodes in sorted(groups.items())}
 
 
-def read_known(db: Any) -> set[str]:
+def read_known(db: Database) -> set[str]:
     """Names taken literally in a noderange: the nodes, hypervisors and scanned hosts."""
     rows = db.execute("SELECT node FROM nodelist UNION SELECT node FROM hypervisor UNION SELECT name FROM hosts")
     return {row[0] for row in rows}
@@ -40,7 +40,7 @@ def read_known(db: Any) -> set[str]:
 class InventoryTables:
     """:class:`~vminv.scanner.noderange.NodeTables` over an open inventory database."""
 
-    def __init__(self, db: Any) -> None:
+    def __init__(self, db: Database) -> None:
         self._db = db
         self._columns: dict[str, set[str]] = {}
 
@@ -49,7 +49,7 @@ class InventoryTables:
 
     def _table_columns(self, table: str) -> set[str]:
         if table not in self._columns:
-            self._columns[table] = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
+            self._columns[table] = set(self._db.column_names(table))
         return self._columns[table]
 
     def column(self, table: str, column: str) -> Mapping[str, str]:
@@ -82,12 +82,12 @@ class InventoryTables:
         return {name: NodeGroup(name, grouptype or "static", wherevals or "") for name, grouptype, wherevals in rows}
 
 
-def expand_in_db(db: Any, noderange: str, known: set[str]) -> list[str]:
+def expand_in_db(db: Database, noderange: str, known: set[str]) -> list[str]:
     """``noderange`` over an open inventory: its groups, ``nodegroup`` and columns; ``^files`` are read."""
     return expand_noderange(noderange, read_groups(db), known, InventoryTables(db), read_noderange_file)
 
 
-def resolve_noderange(db_path: Path | None, noderange: str) -> list[str]:
+def resolve_noderange(db_path: Location | None, noderange: str) -> list[str]:
     """The names ``noderange`` selects, with the inventory at ``db_path`` if there is one.
 
     Known names are the nodes, hypervisors and scanned hosts the inventory
@@ -96,7 +96,10 @@ def resolve_noderange(db_path: Path | None, noderange: str) -> list[str]:
 
     :raises NodeRangeError: the noderange is malformed or selects nothing
     """
-    if db_path is None or not db_path.exists():
-        return expand_noderange(noderange, read_file=read_noderange_file)
-    with database(db_path, create=False) as db:
-        return expand_in_db(db, noderange, read_known(db))
+    if db_path is not None:
+        try:
+            with database(db_path, create=False) as db:
+                return expand_in_db(db, noderange, read_known(db))
+        except DatabaseMissingError:
+            pass
+    return expand_noderange(noderange, read_file=read_noderange_file)

@@ -70,15 +70,7 @@ def _plan_new_name(copies: list[GuestRecord], mode: str | None) -> list[PlannedG
     name = copies[0].name
     if len(copies) == 1:
         guest = copies[0]
-        if mode in ("w", "n"):
-            return [PlannedGuest(guest, "new", f"node {name} was not in the inventory")]
-        if mode == "u":
-            return [
-                PlannedGuest(
-                    guest, "skip", f"node {name} is not in the inventory; -u only updates (use -w or -n to add it)"
-                )
-            ]
-        return []
+        return [PlannedGuest(guest, *new_node_action(name, mode))] if mode is not None else []
     where = _hosts_text(copies)
     if mode in ("w", "n"):
         last = copies[-1]
@@ -102,38 +94,48 @@ def _plan_new_name(copies: list[GuestRecord], mode: str | None) -> list[PlannedG
     return [PlannedGuest(copy, "conflict", reason) for copy in copies]
 
 
+def known_node_action(name: str, db_host: str | None, found_host: str | None, mode: str) -> tuple[str, str]:
+    """What a write with ``mode`` does to node ``name``, which has a ``vm`` row (the one rule set).
+
+    Used by rscan's writes and by the engine's attribute writes alike.
+
+    :param db_host: the row's ``vm.host`` (None or empty: the row names no host)
+    :param found_host: where the source found the guest; None when the source
+        does not place it (an engine VM that is down), which is never a conflict
+    :returns: ``(action, reason)``, action ``update``, ``skip`` or ``conflict``
+    """
+    if found_host is not None and not db_host:
+        return "conflict", f"node {name} is in the inventory without a vm.host; not overwritten"
+    if found_host is not None and found_host != db_host:
+        return (
+            "conflict",
+            f"node {name} is in the inventory on {db_host}; not overwritten (if it moved, run: vminv move {name} {found_host})",
+        )
+    where = f" on {db_host}" if db_host else ""
+    if mode in ("w", "u"):
+        return "update", f"node {name} is in the inventory{where}"
+    return "skip", f"node {name} is already in the inventory{where}; -n writes new guests only (use -u or -w)"
+
+
+def new_node_action(name: str, mode: str) -> tuple[str, str]:
+    """What a write with ``mode`` does to node ``name``, which has no ``vm`` row: ``new`` or ``skip``."""
+    if not is_valid_node_name(name):
+        # Only new names are checked: a row the administrator made is theirs.
+        return "skip", (
+            f"{name!r} is not a valid xCAT node name (letters, digits, '-' and '_' only); not written to the node tables"
+        )
+    if mode == "u":
+        return "skip", f"node {name} is not in the inventory; -u only updates (use -w or -n to add it)"
+    return "new", f"node {name} was not in the inventory"
+
+
 def _plan_known_name(copies: list[GuestRecord], db_host: str | None, mode: str | None) -> list[PlannedGuest]:
     name = copies[0].name
-    planned = []
-    for copy in copies:
-        same = bool(db_host) and copy.hypervisor == db_host
-        if mode is None:
-            if len(copies) > 1:
-                planned.append(PlannedGuest(copy, "conflict", f"node {name} is found on {_hosts_text(copies)} in this scan"))
-        elif same and mode in ("w", "u"):
-            planned.append(PlannedGuest(copy, "update", f"node {name} is in the inventory on {db_host}"))
-        elif same:
-            planned.append(
-                PlannedGuest(
-                    copy,
-                    "skip",
-                    f"node {name} is already in the inventory on {db_host}; -n writes new guests only (use -u or -w)",
-                )
-            )
-        elif db_host:
-            planned.append(
-                PlannedGuest(
-                    copy,
-                    "conflict",
-                    f"node {name} is in the inventory on {db_host}; not overwritten"
-                    f" (if it moved, run: vminv move {name} {copy.hypervisor})",
-                )
-            )
-        else:
-            planned.append(
-                PlannedGuest(copy, "conflict", f"node {name} is in the inventory without a vm.host; not overwritten")
-            )
-    return planned
+    if mode is None:
+        if len(copies) < 2:
+            return []
+        return [PlannedGuest(copy, "conflict", f"node {name} is found on {_hosts_text(copies)} in this scan") for copy in copies]
+    return [PlannedGuest(copy, *known_node_action(name, db_host, copy.hypervisor, mode)) for copy in copies]
 
 
 @dataclass(frozen=True)
@@ -205,12 +207,7 @@ def plan_writes(
         if name in existing:
             entries.extend(_plan_known_name(copies, existing[name], mode))
         elif mode is not None and not is_valid_node_name(name):
-            # Only new names are checked: a row the administrator made is theirs.
-            reason = (
-                f"{name!r} is not a valid xCAT node name (letters, digits, '-' and '_' only); "
-                "not written to the node tables"
-            )
-            entries.extend(PlannedGuest(copy, "skip", reason) for copy in copies)
+            entries.extend(PlannedGuest(copy, *new_node_action(name, mode)) for copy in copies)
         else:
             entries.extend(_plan_new_name(copies, mode))
     return WritePlan(mode=mode, entries=tuple(entries))

@@ -5,11 +5,11 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from vminv.errors import UsageError
 from vminv.inventory.db import database, write_transaction
+from vminv.inventory.location import Location
 from vminv.scanner.noderange import natural_key
 
 # The xCAT rows of a node; removed with the guest when it is the node's record.
@@ -39,7 +39,7 @@ def _parse_time(text: str | None) -> datetime | None:
 
 
 def prune(
-    db_path: Path,
+    db_path: Location,
     older_than_days: float,
     now: datetime | None = None,
     dry_run: bool = False,
@@ -65,7 +65,7 @@ def prune(
     except OverflowError:  # more days than the calendar holds: nothing is that old
         cutoff = datetime.min.replace(tzinfo=UTC)
     removed: list[PrunedGuest] = []
-    with database(db_path, create=False) as db, write_transaction(db):
+    with database(db_path, create=False, write=True) as db, write_transaction(db):
         candidates = db.execute(
             "SELECT g.id, g.node, g.host, g.last_seen, g.gone_at, vm.host FROM guests g"
             " LEFT JOIN vm ON vm.node = g.node WHERE g.status = 'gone'"

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, fields
-from pathlib import Path
 from typing import Any
 
 from vminv.errors import UsageError
-from vminv.inventory.db import database
-from vminv.inventory.errors import UnknownScanError
+from vminv.inventory.db import Database, database
+from vminv.inventory.errors import DatabaseMissingError, UnknownScanError
+from vminv.inventory.location import Location
 from vminv.inventory.noderange_tables import expand_in_db, read_groups, read_known
 from vminv.inventory.records import record_from_json
 from vminv.scanner.domainxml import DOMAIN_STATES
@@ -19,40 +19,43 @@ from vminv.scanner.units import kib_to_mib_text
 from vminv.scanner.uri import split_uri, uri_without_password
 
 
-def load_groups(db_path: Path) -> dict[str, list[str]]:
+def load_groups(db_path: Location) -> dict[str, list[str]]:
     """``{group: [nodes]}`` from ``nodelist.groups``; empty when there is no database yet."""
-    if not db_path.exists():
+    try:
+        with database(db_path, create=False) as db:
+            return read_groups(db)
+    except DatabaseMissingError:
         return {}
-    with database(db_path, create=False) as db:
-        return read_groups(db)
 
 
-def known_nodes(db_path: Path) -> set[str]:
+def known_nodes(db_path: Location) -> set[str]:
     """Node and host names the database knows; empty when there is no database yet."""
-    if not db_path.exists():
+    try:
+        with database(db_path, create=False) as db:
+            return read_known(db)
+    except DatabaseMissingError:
         return set()
-    with database(db_path, create=False) as db:
-        return read_known(db)
 
 
-def host_uris(db_path: Path) -> dict[str, str]:
+def host_uris(db_path: Location) -> dict[str, str]:
     """Per-host libvirt URIs an administrator stored with ``vminv host set-uri``."""
-    if not db_path.exists():
-        return {}
-    with database(db_path, create=False) as db:
-        rows = db.execute("SELECT name, uri FROM hosts WHERE uri IS NOT NULL AND uri != ''")
-        return {name: uri_without_password(uri) for name, uri in rows}
+    return {name: uri_without_password(uri) for name, uri in _host_settings(db_path, "uri").items()}
 
 
-def host_transports(db_path: Path) -> dict[str, str]:
+def host_transports(db_path: Location) -> dict[str, str]:
     """Per-host transports (``libvirt`` or ``ssh``) stored with ``vminv host set-uri --transport``."""
-    if not db_path.exists():
+    return _host_settings(db_path, "transport")
+
+
+def _host_settings(db_path: Location, column: str) -> dict[str, str]:
+    try:
+        with database(db_path, create=False) as db:
+            return dict(db.execute(f"SELECT name, {column} FROM hosts WHERE {column} IS NOT NULL AND {column} != ''"))
+    except DatabaseMissingError:
         return {}
-    with database(db_path, create=False) as db:
-        return dict(db.execute("SELECT name, transport FROM hosts WHERE transport IS NOT NULL AND transport != ''"))
 
 
-def set_host_uri(db_path: Path, host: str, uri: str, transport: str | None = None) -> str:
+def set_host_uri(db_path: Location, host: str, uri: str, transport: str | None = None) -> str:
     """Store the libvirt URI (and optionally the transport) rscan uses for ``host``.
 
     ``transport`` is ``libvirt`` (libvirt's own remote driver) or ``ssh``
@@ -103,7 +106,7 @@ class HostRow:
         return asdict(self)
 
 
-def list_hosts(db_path: Path) -> list[HostRow]:
+def list_hosts(db_path: Location) -> list[HostRow]:
     """The hosts table: every host scanned or given a URI, with its latest outcome."""
     with database(db_path, create=False) as db:
         rows = db.execute(
@@ -137,7 +140,7 @@ class GuestRow:
 
 
 def list_guests(
-    db_path: Path,
+    db_path: Location,
     noderange: str | None = None,
     host: str | None = None,
     state: str | None = None,
@@ -215,7 +218,7 @@ class ScanSummary:
         return data
 
 
-def list_scans(db_path: Path) -> list[ScanSummary]:
+def list_scans(db_path: Location) -> list[ScanSummary]:
     """Every recorded scan, oldest first, with its coverage."""
     with database(db_path, create=False) as db:
         failed: dict[int, list[str]] = {}
@@ -245,7 +248,20 @@ class HostCoverage:
         return asdict(self)
 
 
-def resolve_scan_id(db: Any, scan_id: int | None) -> int:
+# Scan ids are SQLite integers (and PostgreSQL bigints): 1 up to 2**63 - 1.
+MAX_SCAN_ID = 2**63 - 1
+
+
+def check_scan_id(scan_id: int) -> None:
+    """Refuse an id no scan can have, before it reaches the database (which would overflow)."""
+    if not 1 <= scan_id <= MAX_SCAN_ID:
+        raise UnknownScanError(f"there is no scan {scan_id} in the database (scan ids run from 1 to {MAX_SCAN_ID})",
+                               "see `vminv scans`")
+
+
+def resolve_scan_id(db: Database, scan_id: int | None) -> int:
+    if scan_id is not None:
+        check_scan_id(scan_id)
     if scan_id is None:
         latest = db.execute("SELECT MAX(id) FROM scans").fetchone()[0]
         if latest is None:
@@ -256,7 +272,7 @@ def resolve_scan_id(db: Any, scan_id: int | None) -> int:
     return scan_id
 
 
-def scan_coverage(db_path: Path, scan_id: int | None = None) -> tuple[int, list[HostCoverage]]:
+def scan_coverage(db_path: Location, scan_id: int | None = None) -> tuple[int, list[HostCoverage]]:
     """The hosts of one scan (the latest when None): who answered, who failed and why."""
     with database(db_path, create=False) as db:
         scan_id = resolve_scan_id(db, scan_id)
@@ -274,7 +290,7 @@ def scan_coverage(db_path: Path, scan_id: int | None = None) -> tuple[int, list[
     ]
 
 
-def load_scan(db_path: Path, scan_id: int | None = None) -> ScanResult:
+def load_scan(db_path: Location, scan_id: int | None = None) -> ScanResult:
     """Rebuild a recorded scan (the latest when None) as the scanner returned it.
 
     :raises UnknownScanError: no such scan

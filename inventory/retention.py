@@ -18,11 +18,11 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from vminv.errors import UsageError
 from vminv.inventory.db import database, write_transaction
+from vminv.inventory.location import Location
 
 VACUUM_POLICIES = ("auto", "never", "always")
 AUTO_VACUUM_FREE_SHARE = 0.25
@@ -41,10 +41,6 @@ class RetentionReport:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def _file_bytes(db_path: Path) -> int:
-    return sum(p.stat().st_size for p in (db_path, Path(f"{db_path}-wal")) if p.exists())
 
 
 def _scans_to_remove(rows: list[tuple[int, str]], keep_days: float | None, keep_scans: int | None,
@@ -69,7 +65,7 @@ def _scans_to_remove(rows: list[tuple[int, str]], keep_days: float | None, keep_
 
 
 def prune_scans(
-    db_path: Path,
+    db_path: Location,
     keep_days: float | None = None,
     keep_scans: int | None = None,
     vacuum: str = "auto",
@@ -87,43 +83,39 @@ def prune_scans(
     if vacuum not in VACUUM_POLICIES:
         raise UsageError(f"vacuum policy {vacuum!r} is unknown", f"use one of {', '.join(VACUUM_POLICIES)}")
     now = now or datetime.now(UTC)
-    before = _file_bytes(db_path)
-    with database(db_path, create=False) as db:
+    with database(db_path, create=False, write=True) as db:
+        before = db.size_bytes()
         with write_transaction(db):
             rows = [(int(i), str(s)) for i, s in db.execute("SELECT id, started FROM scans ORDER BY id")]
             doomed = _scans_to_remove(rows, keep_days, keep_scans, now)
             observations = versions = findings = 0
             if doomed:
-                conn = db.conn
-                conn.execute("CREATE TEMP TABLE doomed (id INTEGER PRIMARY KEY)")
-                conn.executemany("INSERT INTO temp.doomed VALUES (?)", [(i,) for i in doomed])
+                db.execute("CREATE TEMP TABLE doomed (id INTEGER PRIMARY KEY)")
+                db.insert_rows("doomed", ("id",), [(i,) for i in doomed])
                 # Only versions these scans observed can become unreferenced.
-                conn.execute(
+                db.execute(
                     "CREATE TEMP TABLE doomed_versions AS SELECT DISTINCT version_id AS id FROM observations"
-                    " WHERE scan_id IN (SELECT id FROM temp.doomed)")
-                observations = conn.execute(
-                    "DELETE FROM observations WHERE scan_id IN (SELECT id FROM temp.doomed)").rowcount
-                findings = conn.execute("DELETE FROM findings WHERE scan_id IN (SELECT id FROM temp.doomed)").rowcount
-                conn.execute("DELETE FROM scan_hosts WHERE scan_id IN (SELECT id FROM temp.doomed)")
-                conn.execute("DELETE FROM scans WHERE id IN (SELECT id FROM temp.doomed)")
-                versions = conn.execute(
-                    "DELETE FROM guest_versions WHERE id IN (SELECT id FROM temp.doomed_versions)"
+                    " WHERE scan_id IN (SELECT id FROM doomed)")
+                observations = db.execute(
+                    "DELETE FROM observations WHERE scan_id IN (SELECT id FROM doomed)").rowcount
+                findings = db.execute("DELETE FROM findings WHERE scan_id IN (SELECT id FROM doomed)").rowcount
+                db.execute("DELETE FROM scan_hosts WHERE scan_id IN (SELECT id FROM doomed)")
+                db.execute("DELETE FROM scans WHERE id IN (SELECT id FROM doomed)")
+                versions = db.execute(
+                    "DELETE FROM guest_versions WHERE id IN (SELECT id FROM doomed_versions)"
                     " AND id NOT IN (SELECT version_id FROM observations)"
                     " AND id NOT IN (SELECT version_id FROM guests WHERE version_id IS NOT NULL)"
                 ).rowcount
-                conn.execute("DROP TABLE temp.doomed")
-                conn.execute("DROP TABLE temp.doomed_versions")
+                db.execute("DROP TABLE doomed")
+                db.execute("DROP TABLE doomed_versions")
             kept = db.execute("SELECT MIN(started) FROM scans").fetchone()[0]
         vacuumed = False
-        if doomed and vacuum != "never":
-            pages = int(db.execute("PRAGMA page_count").fetchone()[0])
-            free = int(db.execute("PRAGMA freelist_count").fetchone()[0])
-            if vacuum == "always" or (pages and free / pages > AUTO_VACUUM_FREE_SHARE):
-                db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-                db.execute("VACUUM")
-                vacuumed = True
+        if doomed and vacuum != "never" and (vacuum == "always" or db.free_share() > AUTO_VACUUM_FREE_SHARE):
+            db.vacuum()
+            vacuumed = True
+        after = db.size_bytes()
     return RetentionReport(
         scans_removed=len(doomed), observations_removed=observations, versions_removed=versions,
-        findings_removed=findings, oldest_kept=kept, bytes_before=before, bytes_after=_file_bytes(db_path),
+        findings_removed=findings, oldest_kept=kept, bytes_before=before, bytes_after=after,
         vacuumed=vacuumed,
     )

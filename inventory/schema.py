@@ -1,8 +1,9 @@
 """The versioned schema: migrations applied forward, never a silent rebuild.
 
-``PRAGMA user_version`` holds the schema version; ``_migrations`` keeps when
-each step was applied. Migrations run inside one ``BEGIN IMMEDIATE``, so two
-programs opening a new file at once apply them exactly once.
+The schema version is SQLite's ``PRAGMA user_version`` (on PostgreSQL the
+highest step in ``_migrations``); ``_migrations`` keeps when each step was
+applied. Migrations run inside one write transaction, holding the write
+lock, so two programs opening a new inventory at once apply them exactly once.
 
 The xCAT tables keep xCAT's names and its all-TEXT columns, so that xCAT
 tooling and habits carry over; the tables of our own use real types. Tables
@@ -14,10 +15,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 
-import sqlite_utils
-
+from vminv.inventory.db import Database
+from vminv.inventory.dialect import split_script
 from vminv.inventory.errors import SchemaVersionError
 
 _XCAT_TABLES = """
@@ -123,11 +123,14 @@ CREATE TABLE findings (
 """
 
 
-def _initial_schema(db: sqlite_utils.Database) -> None:
-    db.executescript(_XCAT_TABLES + _OWN_TABLES)
+def _initial_schema(db: Database) -> None:
+    # Statement by statement, inside the migration's transaction (executescript
+    # would commit it first).
+    for statement in split_script(_XCAT_TABLES + _OWN_TABLES):
+        db.execute(statement)
 
 
-def _nodegroup_table(db: sqlite_utils.Database) -> None:
+def _nodegroup_table(db: Database) -> None:
     # xCAT's nodegroup table (perl-xCAT Schema.pm), keyed by group name: a
     # static group's members stay in nodelist.groups, a dynamic group's are the
     # nodes matching its wherevals.
@@ -137,57 +140,53 @@ def _nodegroup_table(db: sqlite_utils.Database) -> None:
     )
 
 
-Migration = Callable[[sqlite_utils.Database], None]
+Migration = Callable[[Database], None]
 
 # Append only: a released step is never edited, a change is a new step.
+FIRST_STEP = "initial schema"  # every inventory's _migrations starts with it: how an inventory is told
 MIGRATIONS: tuple[tuple[str, Migration], ...] = (
-    ("initial schema", _initial_schema),
+    (FIRST_STEP, _initial_schema),
     ("xCAT nodegroup table", _nodegroup_table),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
-def _user_version(db: sqlite_utils.Database) -> int:
-    return int(db.conn.execute("PRAGMA user_version").fetchone()[0])
-
-
-def _check_version(db: sqlite_utils.Database, db_path: Path, version: int) -> None:
+def _check_version(db: Database, version: int) -> None:
     if version > SCHEMA_VERSION:
         raise SchemaVersionError(
-            f"database {db_path} has schema version {version}, newer than this vminv "
+            f"database {db.location} has schema version {version}, newer than this vminv "
             f"understands ({SCHEMA_VERSION})",
             "upgrade vminv",
         )
     if version == 0 and db.table_names():
         raise SchemaVersionError(
-            f"{db_path} holds tables but is not a vminv inventory (no schema version)",
+            f"{db.location} holds tables but is not a vminv inventory (no schema version)",
             "pass another --db PATH",
         )
 
 
-def ensure_schema(db: sqlite_utils.Database, db_path: Path, writable: bool = True) -> None:
-    """Apply the migrations this file lacks, all in one write transaction.
+def ensure_schema(db: Database, writable: bool = True) -> None:
+    """Apply the migrations this inventory lacks, all in one write transaction.
 
     :param writable: false for a file opened read-only, which is checked but
         cannot be migrated
-    :raises SchemaVersionError: the file is newer than this program, holds
+    :raises SchemaVersionError: the inventory is newer than this program, holds
         tables without a schema version (some other program's database), or
         is read-only and needs migrating
     """
-    version = _user_version(db)
+    version = db.schema_version()
     if version == SCHEMA_VERSION:
         return  # the common case costs one read, no write lock
     if not writable:
-        _check_version(db, db_path, version)
+        _check_version(db, version)
         raise SchemaVersionError(
-            f"database {db_path} has schema version {version}, older than this vminv's ({SCHEMA_VERSION}), "
+            f"database {db.location} has schema version {version}, older than this vminv's ({SCHEMA_VERSION}), "
             "and is read-only here, so it cannot be migrated",
             "run rscan with this vminv as the file's owner once, or use the vminv that wrote it",
         )
-    db.conn.execute("BEGIN IMMEDIATE")
-    try:
-        version = _user_version(db)  # again: another process may have migrated meanwhile
-        _check_version(db, db_path, version)
+    with db.write_transaction():
+        version = db.schema_version()  # again: another process may have migrated meanwhile
+        _check_version(db, version)
         if version == 0:
             db.execute(
                 "CREATE TABLE _migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
@@ -198,8 +197,4 @@ def ensure_schema(db: sqlite_utils.Database, db_path: Path, writable: bool = Tru
                 continue
             migrate(db)
             db.execute("INSERT INTO _migrations (version, name, applied_at) VALUES (?, ?, ?)", [number, name, now])
-        db.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-    except BaseException:
-        db.conn.execute("ROLLBACK")
-        raise
-    db.conn.execute("COMMIT")
+        db.set_schema_version(SCHEMA_VERSION)

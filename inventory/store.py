@@ -10,11 +10,9 @@ import gc
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
-import sqlite_utils
-
-from vminv.inventory.db import database, write_transaction
+from vminv.inventory.db import Database, database, write_transaction
+from vminv.inventory.location import Location
 from vminv.inventory.plan import FollowMoves, PlannedGuest, check_mode, plan_writes
 from vminv.inventory.report import WriteEntry, WriteReport
 from vminv.inventory.staging import stage_scan, unstage_scan
@@ -51,7 +49,7 @@ def _gc_paused() -> Iterator[None]:
 
 
 def record_scan(
-    db_path: Path,
+    db_path: Location,
     scan: ScanResult,
     mode: str | None,
     progress: Progress | None = None,
@@ -81,25 +79,25 @@ _NODE_UUIDS = (
 )
 
 
-def _record_scan(db_path: Path, scan: ScanResult, mode: str | None, say: Progress, follow_moves: bool) -> WriteReport:
+def _record_scan(db_path: Location, scan: ScanResult, mode: str | None, say: Progress, follow_moves: bool) -> WriteReport:
     # Hashing is much of the CPU time: do it before taking the write lock.
     hashes = fingerprints(scan)
     with database(db_path, create=True) as db, write_transaction(db):
         say("transaction started")
         scan_id = _insert_scan(db, scan, mode)
         _write_hosts(db, scan, scan_id)
-        existing = dict(db.conn.execute("SELECT node, host FROM vm"))
-        follow = FollowMoves(dict(db.conn.execute(_NODE_UUIDS))) if follow_moves else None
+        existing = dict(db.execute("SELECT node, host FROM vm"))
+        follow = FollowMoves(dict(db.execute(_NODE_UUIDS))) if follow_moves else None
         plan = plan_writes(existing, scan, mode, follow)
         written = {(p.node, p.host) for p in plan.entries if p.action in ("new", "update")}
-        stage_scan(db.conn, scan, hashes, written)
-        track = record_history(db.conn, scan_id, scan, hashes)
+        stage_scan(db, scan, hashes, written)
+        track = record_history(db, scan_id, scan, hashes)
         say("history written")
-        updated, unchanged = apply_write_plan(db.conn, plan)
+        updated, unchanged = apply_write_plan(db, plan)
         # A followed move without -w/-u: only vm.host follows, as `vminv move` does.
-        db.conn.executemany("UPDATE vm SET host = ? WHERE node = ?", [(p.host, p.node) for p in plan.with_action("move")])
-        write_domain_xml(db.conn, plan, scan.domain_xml)
-        unstage_scan(db.conn)
+        db.executemany("UPDATE vm SET host = ? WHERE node = ?", [(p.host, p.node) for p in plan.with_action("move")])
+        write_domain_xml(db, plan, scan.domain_xml)
+        unstage_scan(db)
         say("node tables written")
         report = WriteReport(
             scan_id=scan_id,
@@ -131,11 +129,14 @@ def _entry(planned: PlannedGuest) -> WriteEntry:
 # --- scans and hosts ---------------------------------------------------------------
 
 
-def _insert_scan(db: sqlite_utils.Database, scan: ScanResult, mode: str | None) -> int:
-    cursor = db.execute(
-        "INSERT INTO scans (started, finished, version, noderange, mode, options, hosts_total, hosts_ok,"
-        " hosts_failed, guests_total) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+def _insert_scan(db: Database, scan: ScanResult, mode: str | None) -> int:
+    # Under the write lock, so the next id is ours (the same on both backends).
+    scan_id = int(db.scalar("SELECT COALESCE(MAX(id), 0) FROM scans")) + 1
+    db.execute(
+        "INSERT INTO scans (id, started, finished, version, noderange, mode, options, hosts_total, hosts_ok,"
+        " hosts_failed, guests_total) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
+            scan_id,
             scan.started,
             scan.finished,
             scan.version,
@@ -148,10 +149,10 @@ def _insert_scan(db: sqlite_utils.Database, scan: ScanResult, mode: str | None) 
             len(scan.guests),
         ],
     )
-    return int(cursor.lastrowid or 0)
+    return scan_id
 
 
-def _store_counts(db: sqlite_utils.Database, scan_id: int, report: WriteReport) -> None:
+def _store_counts(db: Database, scan_id: int, report: WriteReport) -> None:
     counts = report.counts()
     db.execute(
         "UPDATE scans SET written=?, updated=?, skipped=?, conflicts=?, gone=?, moved=? WHERE id=?",
@@ -175,8 +176,8 @@ _FACT_COLUMNS = (
 )
 
 
-def _write_hosts(db: sqlite_utils.Database, scan: ScanResult, scan_id: int) -> None:
-    db.conn.executemany(
+def _write_hosts(db: Database, scan: ScanResult, scan_id: int) -> None:
+    db.executemany(
         "INSERT INTO scan_hosts (scan_id, host, position, uri, status, error_class, error, duration_s,"
         " guest_count, problems, facts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
@@ -220,4 +221,4 @@ def _write_hosts(db: sqlite_utils.Database, scan: ScanResult, scan_id: int) -> N
             (host.name, host.status, seen, seen, scan_id, host.error_class, host.error)
             + tuple(facts.get(c) for c in _FACT_COLUMNS)
         )
-    db.conn.executemany(sql, rows)
+    db.executemany(sql, rows)

@@ -8,9 +8,9 @@ new, changed, returned, moved or gone, go through :func:`plan_tracking`.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Sequence
 
+from vminv.inventory.db import Database
 from vminv.inventory.records import changed_fields, record_from_json, record_json
 from vminv.inventory.sqlhelp import chunks
 from vminv.inventory.track import KnownGuest, Observed, TrackPlan, plan_tracking
@@ -20,7 +20,7 @@ from vminv.scanner.model import GuestRecord, ScanResult
 _KNOWN_COLUMNS = "g.id, g.node, g.host, g.status, g.record_hash, g.version_id, g.uuid, g.last_seen"
 
 
-def record_history(conn: sqlite3.Connection, scan_id: int, scan: ScanResult, hashes: Sequence[str]) -> TrackPlan:
+def record_history(db: Database, scan_id: int, scan: ScanResult, hashes: Sequence[str]) -> TrackPlan:
     """Record every guest of ``scan`` as observed in ``scan_id``; returns what happened to the others.
 
     Needs the scan staged (:func:`inventory.staging.stage_scan`).
@@ -29,31 +29,31 @@ def record_history(conn: sqlite3.Connection, scan_id: int, scan: ScanResult, has
     """
     # Unchanged and still present: observed as is, in SQL.
     unchanged = "g.status = 'present' AND g.record_hash IS d.hash"
-    conn.execute(
+    db.execute(
         "INSERT INTO observations (scan_id, guest_id, version_id, position)"
-        " SELECT ?, g.id, g.version_id, d.position FROM temp.scan_guests d"
+        " SELECT ?, g.id, g.version_id, d.position FROM scan_guests d"
         f" JOIN guests g ON g.node = d.node AND g.host = d.host WHERE {unchanged}",
         [scan_id],
     )
-    settled = {row[0] for row in conn.execute("SELECT position FROM observations WHERE scan_id = ?", [scan_id])}
+    settled = {row[0] for row in db.execute("SELECT position FROM observations WHERE scan_id = ?", [scan_id])}
     # The rows the rest needs: their own, and those present on hosts that
     # answered but not observed yet (gone, or moved, or, harmlessly, the
     # changed ones already listed by the first half).
     known = list(
         map(
             KnownGuest._make,
-            conn.execute(
-                f"SELECT {_KNOWN_COLUMNS} FROM guests g JOIN temp.scan_guests d"
+            db.execute(
+                f"SELECT {_KNOWN_COLUMNS} FROM guests g JOIN scan_guests d"
                 f" ON g.node = d.node AND g.host = d.host WHERE NOT ({unchanged})"
                 f" UNION ALL SELECT {_KNOWN_COLUMNS} FROM guests g"
-                " WHERE g.status = 'present' AND g.host IN (SELECT host FROM temp.scan_answered)"
+                " WHERE g.status = 'present' AND g.host IN (SELECT host FROM scan_answered)"
                 " AND NOT EXISTS (SELECT 1 FROM observations o WHERE o.scan_id = ? AND o.guest_id = g.id)",
                 [scan_id],
             ),
         )
     )
     track = plan_tracking(known, scan, hashes, settled)
-    _apply_tracking(conn, scan_id, scan, track)
+    _apply_tracking(db, scan_id, scan, track)
     return track
 
 
@@ -91,14 +91,14 @@ def _guest_columns(guest: GuestRecord) -> tuple[object, ...]:
 _GUEST_COLUMNS = ["node", "host", "uuid", "type", "state", "domain_id", "vcpus", "vcpus_current", "memory_kib", "current_memory_kib", "os_type", "arch", "machine", "cpu_sockets", "cpu_dies", "cpu_cores", "cpu_threads", "title", "description", "ovirt", "memory_mib", "nics", "nicmodel", "storage", "macs"]
 
 
-def _new_versions(conn: sqlite3.Connection, observed: list[Observed]) -> dict[str, int]:
+def _new_versions(db: Database, observed: list[Observed]) -> dict[str, int]:
     """Store the records whose content changed; ``{hash: version id}``.
 
     A record equal to an older version of the same guest (shut off, then
     running again) is stored again rather than looked up: the look-up would
     cost an index on the hashes, which grows with every scan.
     """
-    next_id = int(conn.execute("SELECT COALESCE(MAX(id), 0) FROM guest_versions").fetchone()[0]) + 1
+    next_id = int(db.execute("SELECT COALESCE(MAX(id), 0) FROM guest_versions").fetchone()[0]) + 1
     ids: dict[str, int] = {}
     rows = []
     for o in observed:
@@ -106,25 +106,25 @@ def _new_versions(conn: sqlite3.Connection, observed: list[Observed]) -> dict[st
             ids[o.hash] = next_id
             rows.append((next_id, o.guest.name, o.guest.hypervisor, o.hash, record_json(o.guest)))
             next_id += 1
-    conn.executemany("INSERT INTO guest_versions (id, node, host, hash, record) VALUES (?, ?, ?, ?, ?)", rows)
+    db.insert_rows("guest_versions", ("id", "node", "host", "hash", "record"), rows)
     return ids
 
 
-def _previous_records(conn: sqlite3.Connection, version_ids: set[int]) -> dict[int, GuestRecord]:
+def _previous_records(db: Database, version_ids: set[int]) -> dict[int, GuestRecord]:
     records: dict[int, GuestRecord] = {}
     for part in chunks(sorted(version_ids)):
         marks = ",".join("?" * len(part))
-        for version_id, text in conn.execute(f"SELECT id, record FROM guest_versions WHERE id IN ({marks})", list(part)):
+        for version_id, text in db.execute(f"SELECT id, record FROM guest_versions WHERE id IN ({marks})", list(part)):
             records[version_id] = record_from_json(text)
     return records
 
 
-def _apply_tracking(conn: sqlite3.Connection, scan_id: int, scan: ScanResult, track: TrackPlan) -> None:
+def _apply_tracking(db: Database, scan_id: int, scan: ScanResult, track: TrackPlan) -> None:
     seen_at = scan.started
     content_changed = [o for o in track.observed if o.content_changed]
-    version_of = _new_versions(conn, content_changed)
+    version_of = _new_versions(db, content_changed)
 
-    next_id = int(conn.execute("SELECT COALESCE(MAX(id), 0) FROM guests").fetchone()[0]) + 1
+    next_id = int(db.execute("SELECT COALESCE(MAX(id), 0) FROM guests").fetchone()[0]) + 1
     guest_id: dict[int, int] = {}  # observation position -> guests.id
     new_rows, changed_rows = [], []
     for o in track.observed:
@@ -139,21 +139,19 @@ def _apply_tracking(conn: sqlite3.Connection, scan_id: int, scan: ScanResult, tr
             if o.content_changed:
                 changed_rows.append((*_guest_columns(o.guest), version_of[o.hash], o.hash, o.known.id))
 
-    columns = ", ".join(_GUEST_COLUMNS)
-    conn.executemany(
-        f"INSERT INTO guests (id, {columns}, status, first_seen, first_scan_id, version_id, record_hash)"
-        f" VALUES ({', '.join('?' * (len(_GUEST_COLUMNS) + 6))})",
-        new_rows,
+    db.insert_rows(
+        "guests", ("id", *_GUEST_COLUMNS, "status", "first_seen", "first_scan_id", "version_id", "record_hash"), new_rows
     )
-    conn.executemany(
+    db.executemany(
         f"UPDATE guests SET {', '.join(f'{c} = ?' for c in _GUEST_COLUMNS)}, version_id = ?, record_hash = ?"
         " WHERE id = ?",
         changed_rows,
     )
-    _write_devices(conn, [(guest_id[o.position], o) for o in content_changed])
+    _write_devices(db, [(guest_id[o.position], o) for o in content_changed])
 
-    conn.executemany(
-        "INSERT INTO observations (scan_id, guest_id, version_id, position) VALUES (?, ?, ?, ?)",
+    db.insert_rows(
+        "observations",
+        ("scan_id", "guest_id", "version_id", "position"),
         [
             (
                 scan_id,
@@ -164,37 +162,38 @@ def _apply_tracking(conn: sqlite3.Connection, scan_id: int, scan: ScanResult, tr
             for o in track.observed
         ],
     )
-    conn.execute(
+    db.execute(
         "UPDATE guests SET last_seen = ?, last_scan_id = ?, status = 'present', gone_at = NULL,"
         " gone_scan_id = NULL WHERE id IN (SELECT guest_id FROM observations WHERE scan_id = ?)",
         [seen_at, scan_id, scan_id],
     )
-    conn.executemany(
+    db.executemany(
         "UPDATE guests SET status = 'gone', gone_at = ?, gone_scan_id = ? WHERE id = ?",
         [(seen_at, scan_id, row.id) for row in (*track.gone, *track.moved_away)],
     )
-    conn.executemany(
-        "INSERT INTO guest_events (guest_id, node, host, scan_id, at, event, field, old_value, new_value)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        _events(conn, scan_id, seen_at, track, guest_id),
+    db.insert_rows(
+        "guest_events",
+        ("guest_id", "node", "host", "scan_id", "at", "event", "field", "old_value", "new_value"),
+        _events(db, scan_id, seen_at, track, guest_id),
     )
 
 
-def _write_devices(conn: sqlite3.Connection, guests: list[tuple[int, Observed]]) -> None:
+def _write_devices(db: Database, guests: list[tuple[int, Observed]]) -> None:
     ids = [(gid,) for gid, o in guests if o.known is not None]  # a new guest has no rows yet
-    conn.executemany("DELETE FROM guest_nics WHERE guest_id = ?", ids)
-    conn.executemany("DELETE FROM guest_disks WHERE guest_id = ?", ids)
-    conn.executemany(
-        "INSERT INTO guest_nics (guest_id, position, type, mac, source, model, target) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    db.executemany("DELETE FROM guest_nics WHERE guest_id = ?", ids)
+    db.executemany("DELETE FROM guest_disks WHERE guest_id = ?", ids)
+    db.insert_rows(
+        "guest_nics",
+        ("guest_id", "position", "type", "mac", "source", "model", "target"),
         [
             (gid, index, nic.type, nic.mac, nic.source, nic.model, nic.target)
             for gid, o in guests
             for index, nic in enumerate(o.guest.nics)
         ],
     )
-    conn.executemany(
-        "INSERT INTO guest_disks (guest_id, position, device, type, source, target, bus, format, readonly)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    db.insert_rows(
+        "guest_disks",
+        ("guest_id", "position", "device", "type", "source", "target", "bus", "format", "readonly"),
         [
             (gid, index, d.device, d.type, d.source, d.target, d.bus, d.format, int(d.readonly))
             for gid, o in guests
@@ -204,14 +203,14 @@ def _write_devices(conn: sqlite3.Connection, guests: list[tuple[int, Observed]])
 
 
 def _events(
-    conn: sqlite3.Connection,
+    db: Database,
     scan_id: int,
     at: str,
     track: TrackPlan,
     guest_id: dict[int, int],
 ) -> list[tuple[object, ...]]:
     compare = [o for o in track.observed if o.changed_since_previous]
-    previous = _previous_records(conn, {o.previous.version_id for o in compare if o.previous and o.previous.version_id})
+    previous = _previous_records(db, {o.previous.version_id for o in compare if o.previous and o.previous.version_id})
     events: list[tuple[object, ...]] = []
     for o in track.observed:
         gid, node, host = guest_id[o.position], o.guest.name, o.guest.hypervisor

@@ -2,7 +2,7 @@
 
 The values come from the ``guests`` rows the scan has just written (which
 hold the rscan columns), for the (node, host) pairs the plan writes (staged
-in ``temp.scan_guests``, see :mod:`inventory.staging`). One join reads back
+in ``scan_guests``, see :mod:`inventory.staging`). One join reads back
 what the node tables hold for those nodes, so Python sees only the rows that
 differ; missing rows are inserted by ``INSERT ... SELECT``. Comparing 100,000
 guests row by row in Python costs seconds; this, a fraction. Call it after
@@ -11,9 +11,9 @@ guests row by row in Python costs seconds; this, a fraction. Call it after
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Mapping
 
+from vminv.inventory.db import Database
 from vminv.inventory.plan import WritePlan
 from vminv.inventory.report import WriteEntry
 from vminv.inventory.xcat import NODEHM_ON_CREATE, SCAN_GROUPS, VM_OWNED, merge_groups
@@ -41,7 +41,7 @@ _SOURCES = {
 # table's primary key.
 _CREATE_SCAN_NODES = (
     f"CREATE TEMP VIEW scan_nodes AS SELECT w.node, {', '.join(f'{_SOURCES[c]} AS {c}' for c in _SCAN_COLUMNS)}"
-    " FROM temp.scan_guests w JOIN guests g ON g.node = w.node AND g.host = w.host WHERE w.written"
+    " FROM scan_guests w JOIN guests g ON g.node = w.node AND g.host = w.host WHERE w.written = 1"
 )
 
 # The exact default value first: it spares building strings for most rows.
@@ -67,8 +67,8 @@ SELECT d.node, {", ".join(f"d.{c}" for c in _SCAN_COLUMNS)}, n.groups,
     {", ".join(f"t{i}.node IS NOT NULL AND d.{c} IS NOT NULL AND t{i}.{c} IS NOT d.{c}" for i, (_, c) in enumerate(SINGLE_COLUMNS))},
     n.node IS NOT NULL AND NOT ({_HAS_SCAN_GROUPS}),
     h.node IS NOT NULL AND (h.mgt IS NULL OR h.mgt = ''),
-    {" | ".join(f"(({test}) << {bit})" for bit, test in enumerate(_MISSING_TESTS))}
-FROM temp.scan_nodes d
+    {" | ".join(f"(CAST(({test}) AS INTEGER) << {bit})" for bit, test in enumerate(_MISSING_TESTS))}
+FROM scan_nodes d
 LEFT JOIN vm v ON v.node = d.node
 {" ".join(f"LEFT JOIN {table} t{i} ON t{i}.node = d.node" for i, (table, _) in enumerate(SINGLE_COLUMNS))}
 LEFT JOIN nodelist n ON n.node = d.node
@@ -87,7 +87,7 @@ _MANY_NEW = 1000
 
 
 def _insert_missing(
-    conn: sqlite3.Connection,
+    db: Database,
     table: str,
     columns: tuple[str, ...],
     constants: tuple[str, ...] | None = None,
@@ -100,15 +100,15 @@ def _insert_missing(
     """
     select = ", ".join("?" * len(constants)) if constants else ", ".join(f"d.{c}" for c in columns)
     known = f"d.{unless_null} IS NOT NULL AND " if unless_null else ""
-    conn.execute(
-        f"INSERT INTO {table} (node, {', '.join(columns)}) SELECT d.node, {select} FROM temp.scan_nodes d"
+    db.execute(
+        f"INSERT INTO {table} (node, {', '.join(columns)}) SELECT d.node, {select} FROM scan_nodes d"
         f" WHERE {known}NOT EXISTS (SELECT 1 FROM {table} t WHERE t.node = d.node)",
         list(constants or ()),
     )
 
 
-def apply_write_plan(conn: sqlite3.Connection, plan: WritePlan) -> tuple[list[WriteEntry], int]:
-    """Write the plan's new and same guests (staged as ``written`` in ``temp.scan_guests``).
+def apply_write_plan(db: Database, plan: WritePlan) -> tuple[list[WriteEntry], int]:
+    """Write the plan's new and same guests (staged as ``written`` in ``scan_guests``).
 
     :returns: an entry per updated guest in which a column changed (saying
         which), and how many same guests were already up to date
@@ -116,15 +116,15 @@ def apply_write_plan(conn: sqlite3.Connection, plan: WritePlan) -> tuple[list[Wr
     writes = [p for p in plan.entries if p.action in ("new", "update")]
     if not writes:
         return [], 0
-    conn.execute("DROP VIEW IF EXISTS temp.scan_nodes")
-    conn.execute(_CREATE_SCAN_NODES)
+    db.execute("DROP VIEW IF EXISTS scan_nodes")
+    db.execute(_CREATE_SCAN_NODES)
 
     changes: dict[str, list[str]] = {}
     vm_updates, single_updates, group_updates, mgt_updates = [], [], [], []
     many_new = sum(1 for p in writes if p.action == "new") > _MANY_NEW
     missing_mask = (1 << len(_MISSING_TABLES)) - 1 if many_new else 0
     first_flag = 2 + len(_SCAN_COLUMNS)
-    for row in conn.execute(_DIFFERENCES, [not many_new]):
+    for row in db.execute(_DIFFERENCES, [not many_new]):
         missing_mask |= row[-1]
         flags = row[first_flag:-1]
         if not any(flags):
@@ -149,32 +149,32 @@ def apply_write_plan(conn: sqlite3.Connection, plan: WritePlan) -> tuple[list[Wr
         if labels:
             changes[node] = labels
 
-    conn.executemany(f"UPDATE vm SET {', '.join(f'{c} = ?' for c in VM_OWNED)} WHERE node = ?", vm_updates)
+    db.executemany(f"UPDATE vm SET {', '.join(f'{c} = ?' for c in VM_OWNED)} WHERE node = ?", vm_updates)
     for table, column in SINGLE_COLUMNS:
-        conn.executemany(
+        db.executemany(
             f"UPDATE {table} SET {column} = ? WHERE node = ?",
             [(value, node) for t, c, value, node in single_updates if (t, c) == (table, column)],
         )
-    conn.executemany("UPDATE nodelist SET groups = ? WHERE node = ?", group_updates)
-    conn.executemany("UPDATE nodehm SET mgt = ? WHERE node = ?", mgt_updates)
+    db.executemany("UPDATE nodelist SET groups = ? WHERE node = ?", group_updates)
+    db.executemany("UPDATE nodehm SET mgt = ? WHERE node = ?", mgt_updates)
 
     # Each only when the join saw a node without a row there (usually none).
     missing_tables = {table for bit, table in enumerate(_MISSING_TABLES) if missing_mask >> bit & 1}
     if "vm" in missing_tables:
-        _insert_missing(conn, "vm", VM_OWNED)
+        _insert_missing(db, "vm", VM_OWNED)
     for table, column in SINGLE_COLUMNS:
         if table in missing_tables:
-            _insert_missing(conn, table, (column,), unless_null=column)
+            _insert_missing(db, table, (column,), unless_null=column)
     if "nodelist" in missing_tables:
-        _insert_missing(conn, "nodelist", ("groups",), (merge_groups(None),))
+        _insert_missing(db, "nodelist", ("groups",), (merge_groups(None),))
     if "nodehm" in missing_tables:
-        _insert_missing(conn, "nodehm", tuple(NODEHM_ON_CREATE), tuple(NODEHM_ON_CREATE.values()))
+        _insert_missing(db, "nodehm", tuple(NODEHM_ON_CREATE), tuple(NODEHM_ON_CREATE.values()))
     hosts = sorted({p.host for p in writes})
-    conn.executemany(
-        "INSERT INTO hypervisor (node, type) SELECT ?, 'kvm' WHERE NOT EXISTS (SELECT 1 FROM hypervisor WHERE node = ?)",
-        [(h, h) for h in hosts],
+    db.executemany(
+        "INSERT INTO hypervisor (node, type) VALUES (?, 'kvm') ON CONFLICT (node) DO NOTHING",
+        [(h,) for h in hosts],
     )
-    conn.execute("DROP VIEW temp.scan_nodes")
+    db.execute("DROP VIEW scan_nodes")
 
     entries: list[WriteEntry] = []
     unchanged = 0
@@ -190,7 +190,7 @@ def apply_write_plan(conn: sqlite3.Connection, plan: WritePlan) -> tuple[list[Wr
 
 
 def write_domain_xml(
-    conn: sqlite3.Connection, plan: WritePlan, domain_xml: Mapping[tuple[str, str], str]
+    db: Database, plan: WritePlan, domain_xml: Mapping[tuple[str, str], str]
 ) -> int:
     """``kvm_nodedata.xml`` for the guests the plan writes, as xCAT's rscan keeps it.
 
@@ -202,10 +202,8 @@ def write_domain_xml(
         for p in plan.entries
         if p.action in ("new", "update") and (p.host, p.guest.uuid) in domain_xml
     ]
-    before = conn.total_changes
-    conn.executemany(
+    return db.executemany(
         "INSERT INTO kvm_nodedata (node, xml) VALUES (?, ?) ON CONFLICT(node) DO UPDATE SET xml = excluded.xml"
         " WHERE kvm_nodedata.xml IS NOT excluded.xml",
         rows,
     )
-    return conn.total_changes - before

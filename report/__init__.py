@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from vminv.errors import UsageError, VminvError
+from vminv.inventory.location import Location
 from vminv.report.health import SEVERITIES, SEVERITY_RANK, HealthFinding, Thresholds, health_findings
 from vminv.report.model import Report, build_report_model
 from vminv.report.source import ReportInput, load_report_input, parse_since
@@ -29,7 +30,7 @@ FORMATS = ("html", "xlsx", "json", "csv")
 
 
 def build_report(
-    db_path: Path,
+    db_path: Location,
     *,
     scan_id: int | None = None,
     since: int | datetime | str | None = None,

@@ -13,7 +13,6 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -22,6 +21,7 @@ from vminv.errors import UsageError
 from vminv.inventory.db import database
 from vminv.inventory.diff import ScanDiff, diff_scans
 from vminv.inventory.errors import UnknownScanError
+from vminv.inventory.location import Location
 from vminv.inventory.noderange_tables import expand_in_db
 from vminv.inventory.queries import resolve_scan_id
 from vminv.scanner.model import Disk, Graphics, GuestRecord, HostFacts, Nic
@@ -310,7 +310,7 @@ def _latest_reconcile(db: Any) -> list[EngineFinding]:
 
 
 def load_report_input(
-    db_path: Path,
+    db_path: Location,
     scan_id: int | None = None,
     since: int | datetime | None = None,
     noderange: str | None = None,

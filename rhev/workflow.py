@@ -10,9 +10,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+if TYPE_CHECKING:
+    from vminv.inventory.location import Location
 from vminv.rhev.attributes import engine_attributes
 from vminv.rhev.model import EngineSnapshot
 from vminv.rhev.reconcile import Finding, reconcile, summarize
@@ -56,7 +57,7 @@ class ReconcileReport:
 
 
 def reconcile_stored_scan(
-    db_path: Path,
+    db_path: Location,
     settings: EngineSettings,
     *,
     scan_id: int | None = None,

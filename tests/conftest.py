@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.pgcluster import PgCluster, bin_dir
+from vminv.inventory.location import PostgresLocation
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
@@ -44,3 +49,29 @@ def golden(request: pytest.FixtureRequest) -> Golden:
 @pytest.fixture(scope="session")
 def fixtures_dir() -> Path:
     return FIXTURES
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[PgCluster]:
+    """A throwaway PostgreSQL cluster for the whole session (tests marked ``postgres``)."""
+    if bin_dir() is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("no PostgreSQL binaries: .ci/services must install postgresql")
+        pytest.skip("no PostgreSQL binaries (bash .ci/services installs them)")
+    cluster = PgCluster().start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def pg_database(pg_cluster: PgCluster) -> str:
+    """One database for the session's tests; each test gets its own schema in it."""
+    return pg_cluster.new_database()
+
+
+@pytest.fixture
+def pg_location(pg_cluster: PgCluster, pg_database: str) -> PostgresLocation:
+    """An empty PostgreSQL inventory location of this test's own (a fresh schema)."""
+    return PostgresLocation(pg_cluster.new_schema_url(pg_database))

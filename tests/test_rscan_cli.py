@@ -137,13 +137,13 @@ def test_per_host_uri_and_transport_from_the_inventory(tmp_path):
 
 
 def test_write_keeps_each_guests_xml_in_kvm_nodedata_and_save_writes_a_replay(tmp_path):
-    import sqlite_utils
+    from tests.inventory.rows import Rows
 
     db = tmp_path / "inv.db"
     saved = tmp_path / "saved"
     result = run("kvmhost3", "--uri", f"test://{NODES}/{{host}}.xml", "--db", str(db), "-w", "--save", str(saved))
     assert result.exit_code == 0, result.stderr
-    rows = {r["node"]: r["xml"] for r in sqlite_utils.Database(db)["kvm_nodedata"].rows}
+    rows = {r["node"]: r["xml"] for r in Rows(db)["kvm_nodedata"].rows}
     assert rows and all(xml.lstrip().startswith("<domain") and f"<name>{node}</name>" in xml
                         for node, xml in rows.items())
     replayed = run("--replay", str(saved), "--no-db")

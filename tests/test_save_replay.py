@@ -15,9 +15,9 @@ import stat
 import threading
 from pathlib import Path
 
-import sqlite_utils
 from click.testing import CliRunner
 
+from tests.inventory.rows import Rows
 from vminv.cli.rscan import cli
 from vminv.scanner.replay import scan_replay
 from vminv.scanner.savereplay import guest_file_name, save_replay
@@ -79,7 +79,7 @@ def test_an_unwritable_save_folder_keeps_the_scan_printed_and_recorded(tmp_path)
     result = run("--replay", str(source), "--db", str(db), "--save", str(blocker / "sub"))
     assert result.exit_code == 1
     assert "web01" in result.stdout  # printed
-    assert sqlite_utils.Database(db)["scans"].count == 1  # recorded
+    assert Rows(db)["scans"].count == 1  # recorded
     lines = result.stderr.strip().splitlines()
     assert any("cannot create" in line and "sub" in line for line in lines)
     assert "incomplete" in lines[-1] and "recorded" in lines[-1]

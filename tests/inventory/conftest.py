@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from vminv.inventory.location import Location
 from vminv.scanner.domainxml import parse_domain, state_name
 from vminv.scanner.model import HostFacts, HostResult, ScanResult
 from vminv.scanner.noderange import natural_key
@@ -99,6 +100,15 @@ def simulate(tmp_path: Path) -> Callable[..., ScanResult]:
     return scan
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_path(request: pytest.FixtureRequest, tmp_path: Path) -> Location:
+    """The inventory under test, on each backend: an SQLite file, then a PostgreSQL schema."""
+    if request.param == "sqlite":
+        return tmp_path / "inventory.db"
+    return request.getfixturevalue("pg_location")  # type: ignore[no-any-return]
+
+
 @pytest.fixture
-def db_path(tmp_path: Path) -> Path:
+def sqlite_path(tmp_path: Path) -> Path:
+    """For what only the SQLite backend has: the file, its modes, damage, WAL."""
     return tmp_path / "inventory.db"

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import sqlite_utils
-
+from tests.inventory.rows import Rows
 from vminv import inventory
 from vminv.inventory import record_scan
 
 
 def _vm(db_path, node):
-    return next(sqlite_utils.Database(db_path)["vm"].rows_where("node = ?", [node]))
+    return Rows(db_path)["vm"].get(node)
 
 
 def _written(simulate, db_path):
     record_scan(db_path, simulate({"kvmhost1": ["kvm1", "kvm2"], "kvmhost2": []}, day=1), "w")
-    db = sqlite_utils.Database(db_path)
-    db.execute("UPDATE vm SET comments = 'owner: web team' WHERE node = 'kvm1'")
-    db.conn.commit()
+    Rows(db_path).execute("UPDATE vm SET comments = 'owner: web team' WHERE node = 'kvm1'")
 
 
 def test_a_migrated_guest_is_followed_keeping_admin_values_and_history_shows_the_move(simulate, db_path):

@@ -12,11 +12,13 @@ import click
 import pytest
 from click.testing import CliRunner
 
+from tests.inventory.rows import Rows
 from vminv import inventory
 from vminv.cli import inventory_cmds
 from vminv.errors import UsageError
 from vminv.inventory import record_scan
 from vminv.inventory.errors import InventoryError
+from vminv.inventory.sqlite_file import DamagedDatabaseWarning
 from vminv.inventory.xcat import is_valid_node_name
 
 H1, H2 = "kvmhost1", "kvmhost2"
@@ -105,10 +107,10 @@ def read_stanza_as_mkdef_does(text: str) -> dict[str, dict[str, str]]:
 
 def test_export_stanza_reads_back_through_mkdefs_reader(simulate, db_path):
     record_scan(db_path, simulate({H1: ["kvm1", "kvm2"]}, day=1), "w")
-    with sqlite3.connect(db_path) as conn:
-        conn.execute("UPDATE nodelist SET comments = 'moved from rack 4, see ticket:' WHERE node = 'kvm1'")
-        conn.execute("UPDATE vm SET othersettings = '\"quoted\"' WHERE node = 'kvm1'")
-        conn.execute("UPDATE nodetype SET os = 'rhel8:' WHERE node = 'kvm2'")
+    rows = Rows(db_path)
+    rows.execute("UPDATE nodelist SET comments = 'moved from rack 4, see ticket:' WHERE node = 'kvm1'")
+    rows.execute("UPDATE vm SET othersettings = '\"quoted\"' WHERE node = 'kvm1'")
+    rows.execute("UPDATE nodetype SET os = 'rhel8:' WHERE node = 'kvm2'")
     nodes, _ = inventory.export_nodes(db_path)
     code, out, err = run(db_path, "export")
     assert (code, err) == (0, "")
@@ -125,7 +127,8 @@ def test_a_name_ending_in_a_newline_is_not_a_node_name():
     assert not is_valid_node_name("kvm1\n")
 
 
-def test_a_damaged_database_is_one_line_that_says_what_to_do(simulate, db_path):
+def test_a_damaged_database_is_one_line_that_says_what_to_do(simulate, sqlite_path):
+    db_path = sqlite_path
     record_scan(db_path, simulate({H1: ["kvm1", "kvm2", "kvm3", "kvm4"]}, day=1), "w")
     with sqlite3.connect(db_path) as conn:
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -133,11 +136,13 @@ def test_a_damaged_database_is_one_line_that_says_what_to_do(simulate, db_path):
     page = 4096
     data[3 * page : 4 * page] = b"\xff" * page  # a b-tree page of the schema's tables
     db_path.write_bytes(bytes(data))
-    with pytest.raises(InventoryError, match="is damaged") as caught:
+    with pytest.raises(InventoryError, match="is damaged") as caught, pytest.warns(DamagedDatabaseWarning):
         inventory.export_nodes(db_path)
     assert caught.value.hint and "backup" in caught.value.hint
     code, _, err = run(db_path, "export")
-    assert code == 1 and err.count("\n") == 1 and "is damaged" in err
+    # The read warns (quick_check), then fails at the damaged page: the error is the last line.
+    assert code == 1 and err.splitlines()[-1].startswith(f"vminv: error: {db_path} is damaged")
+    assert all(".recover" in line for line in err.splitlines())
 
 
 def test_a_directory_given_as_the_database_is_named_as_such(tmp_path):
@@ -196,7 +201,6 @@ def test_ls_says_when_nothing_matches_and_refuses_unknown_states(simulate, db_pa
 
 def test_a_migrated_guest_stays_a_conflict_until_moved_then_updates_keeping_admin_values(tmp_path):
     import pytest
-    import sqlite_utils
 
     from vminv.inventory import UnknownNodeError, move_node, record_scan
     from vminv.scanner.scan import HostTarget, ScanSettings, scan_hosts
@@ -206,7 +210,7 @@ def test_a_migrated_guest_stays_a_conflict_until_moved_then_updates_keeping_admi
     # web01 on kvmhost1 only: write it.
     first = scan_hosts([HostTarget("kvmhost1", f"test://{nodes}/kvmhost1.xml")], ScanSettings())
     record_scan(db, first, "w")
-    sqlite_utils.Database(db).execute("UPDATE vm SET comments = 'owner: web team' WHERE node = 'web01'").connection.commit()
+    Rows(db).execute("UPDATE vm SET comments = 'owner: web team' WHERE node = 'web01'")
     # It "migrates": now only kvmhost2 has it.
     second = scan_hosts([HostTarget("kvmhost2", f"test://{nodes}/kvmhost2.xml")], ScanSettings())
     report = record_scan(db, second, "w")
@@ -216,7 +220,7 @@ def test_a_migrated_guest_stays_a_conflict_until_moved_then_updates_keeping_admi
     assert (moved.old_host, moved.new_host) == ("kvmhost1", "kvmhost2")
     report = record_scan(db, second, "w")
     assert "web01" not in {e.node for e in report.conflicts}
-    row = next(sqlite_utils.Database(db)["vm"].rows_where("node = ?", ["web01"]))
+    row = Rows(db)["vm"].get("web01")
     assert row["host"] == "kvmhost2" and row["comments"] == "owner: web team"
     with pytest.raises(UnknownNodeError):
         move_node(db, "nosuchnode", "kvmhost2")

@@ -6,8 +6,8 @@ import ast
 from pathlib import Path
 
 import pytest
-import sqlite_utils
 
+from tests.inventory.rows import Rows
 from vminv import inventory
 from vminv.inventory import apply_engine_attributes, record_scan, store_findings, to_stanza
 from vminv.scanner.domainxml import parse_domain
@@ -46,7 +46,7 @@ def test_findings_are_kept_with_their_scan(simulate, db_path):
     finding = {"kind": "host_mismatch", "guest": "kvm1", "uuid": "4dea22b3-1d52-d8f3-2516-782e98ab3fa0",
                "engine_host": "kvmhost2", "scanned_host": "kvmhost1", "detail": "engine says kvmhost2", "extra": 1}
     store_findings(db_path, report.scan_id, "https://engine.example.com", [finding], recorded_at="2024-05-01T11:00:00+00:00")
-    rows = list(sqlite_utils.Database(db_path)["findings"].rows)
+    rows = list(Rows(db_path)["findings"].rows)
     assert rows == [{"id": 1, "scan_id": report.scan_id, "engine_url": "https://engine.example.com",
                      "kind": "host_mismatch", "guest": "kvm1", "uuid": finding["uuid"], "engine_host": "kvmhost2",
                      "scanned_host": "kvmhost1", "detail": "engine says kvmhost2",
@@ -68,7 +68,7 @@ def test_engine_attributes_follow_the_same_rules(simulate, db_path):
     assert [(e.node, e.action) for e in report.updated] == [("kvm1", "update"), ("kvmhost1", "update")]
     assert [(e.node, e.action) for e in report.conflicts] == [("kvm2", "conflict")]
     assert [e.node for e in report.skipped] == ["kvm9", "kvmhost9"]
-    db = sqlite_utils.Database(db_path)
+    db = Rows(db_path)
     assert (db["vm"].get("kvm1")["mgr"], db["vm"].get("kvm1")["cluster"]) == ("engine.example.com", "prod")
     assert db["vm"].get("kvm2")["mgr"] is None
     assert db["hypervisor"].get("kvmhost1")["type"] == "rhevh"

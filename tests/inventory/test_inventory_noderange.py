@@ -17,9 +17,11 @@ from pathlib import Path
 import pytest
 
 from tests.inventory.inventory_synthetic import synthetic_scan
+from tests.inventory.rows import Rows
 from vminv import inventory
 from vminv.errors import NodeRangeError
 from vminv.inventory import SCHEMA_VERSION, schema
+from vminv.inventory.location import Location
 
 H0 = [f"vm0000x{g:03d}" for g in range(3)]  # on kvmhost0000
 H1 = [f"vm0001x{g:03d}" for g in range(3)]  # on kvmhost0001
@@ -40,14 +42,13 @@ GROUPS = [
 
 
 @pytest.fixture
-def db(db_path: Path) -> Path:
+def db(db_path: Location) -> Location:
     inventory.record_scan(db_path, synthetic_scan(range(2), 3), "w")
-    with sqlite3.connect(db_path) as conn:
-        conn.execute("UPDATE nodelist SET groups = 'vm,all,maint' WHERE node = ?", [H0[1]])
-        conn.execute("INSERT INTO nodelist (node, groups) VALUES ('bare1', 'all')")  # no vm row
-        conn.executemany(
-            "INSERT INTO nodegroup (groupname, grouptype, wherevals, disable) VALUES (?, ?, ?, ?)", GROUPS
-        )
+    rows = Rows(db_path)
+    rows.execute("UPDATE nodelist SET groups = 'vm,all,maint' WHERE node = ?", [H0[1]])
+    rows.execute("INSERT INTO nodelist (node, groups) VALUES ('bare1', 'all')")  # no vm row
+    for group in GROUPS:
+        rows.execute("INSERT INTO nodegroup (groupname, grouptype, wherevals, disable) VALUES (?, ?, ?, ?)", group)
     return db_path
 
 
@@ -137,7 +138,8 @@ def test_noderange_file(db, tmp_path):
         inventory.resolve_noderange(db, f"^{tmp_path}/latin1")
 
 
-def test_the_nodegroup_table_is_added_by_a_migration(db_path):
+def test_the_nodegroup_table_is_added_by_a_migration(sqlite_path):
+    db_path = sqlite_path
     inventory.record_scan(db_path, synthetic_scan(range(1), 1), "w")
     step = [name for name, _ in schema.MIGRATIONS].index("xCAT nodegroup table") + 1
     with sqlite3.connect(db_path) as conn:  # a file written before the step
@@ -157,8 +159,7 @@ def test_a_run_profile_reads_the_whole_grammar(db):
     from vminv.runner.config import Profile
     from vminv.runner.targets import profile_targets
 
-    with sqlite3.connect(db) as conn:
-        conn.execute("UPDATE nodelist SET groups = 'hosts' WHERE node = 'bare1'")
+    Rows(db).execute("UPDATE nodelist SET groups = 'hosts' WHERE node = 'bare1'")
     plan = profile_targets(Profile("nightly", "kvmhost0000,groups=~hosts"), db, None)
     assert [t.name for t in plan.targets] == ["bare1", "kvmhost0000"]
 

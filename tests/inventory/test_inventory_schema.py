@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import sqlite3
+from pathlib import Path
 
 import pytest
-import sqlite_utils
 
 from tests.inventory.inventory_synthetic import synthetic_scan
+from tests.inventory.rows import Rows
 from vminv import inventory
 from vminv.errors import InventoryError
 from vminv.inventory import SCHEMA_VERSION, record_scan, schema
+from vminv.inventory.db import Database, database
 from vminv.inventory.errors import DatabaseMissingError, SchemaVersionError
 
 XCAT_TABLES = {
@@ -28,16 +30,26 @@ XCAT_TABLES = {
 
 def test_new_database_has_xcat_tables_and_a_version(db_path):
     record_scan(db_path, synthetic_scan(range(1), 1), None)
-    db = sqlite_utils.Database(db_path)
+    rows = Rows(db_path)
     for table, columns in XCAT_TABLES.items():
-        assert list(db[table].columns_dict) == columns
-        assert db[table].pks == ["node"]
-    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
-    assert [r["name"] for r in db["_migrations"].rows] == [name for name, _ in schema.MIGRATIONS]
-    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    # Plain columns, readable by any SQLite tool: no blobs anywhere.
-    for table in db.table_names():
-        assert all(c.type in ("TEXT", "INTEGER", "REAL") for c in db[table].columns), table
+        assert rows[table].columns == columns
+    assert [r["name"] for r in rows["_migrations"].rows] == [name for name, _ in schema.MIGRATIONS]
+    with database(db_path, create=False) as db:
+        assert db.schema_version() == SCHEMA_VERSION
+
+
+def test_the_sqlite_file_is_plain_wal_and_keyed_by_node(sqlite_path):
+    record_scan(sqlite_path, synthetic_scan(range(1), 1), None)
+    with sqlite3.connect(sqlite_path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        for table in tables:
+            info = conn.execute(f"PRAGMA table_info({table})").fetchall()
+            # Plain columns, readable by any SQLite tool: no blobs anywhere.
+            assert all(column[2] in ("TEXT", "INTEGER", "REAL") for column in info), table
+            if table in XCAT_TABLES:
+                assert [column[1] for column in info if column[5]] == ["node"]
 
 
 def test_readers_do_not_create_the_file(tmp_path):
@@ -52,12 +64,15 @@ def test_readers_do_not_create_the_file(tmp_path):
 
 def test_a_newer_schema_is_refused_not_rebuilt(db_path):
     record_scan(db_path, synthetic_scan(range(1), 2), "w")
-    with sqlite3.connect(db_path) as conn:
-        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    Rows(db_path).execute("INSERT INTO _migrations (version, name, applied_at) VALUES (?, 'from the future', 'x')",
+                          [SCHEMA_VERSION + 1])
+    if isinstance(db_path, Path):
+        with sqlite3.connect(db_path) as conn:
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     with pytest.raises(SchemaVersionError, match="newer than this vminv"):
         inventory.list_guests(db_path)
-    with sqlite3.connect(db_path) as conn:
-        assert conn.execute("SELECT COUNT(*) FROM vm").fetchone()[0] == 2
+    with pytest.raises(SchemaVersionError, match="newer than this vminv"):
+        record_scan(db_path, synthetic_scan(range(1), 2), "w")
 
 
 def test_someone_elses_database_is_refused(tmp_path):
@@ -66,6 +81,22 @@ def test_someone_elses_database_is_refused(tmp_path):
         conn.execute("CREATE TABLE vm (node TEXT, whatever TEXT)")
     with pytest.raises(SchemaVersionError, match="not a vminv inventory"):
         record_scan(other, synthetic_scan(range(1), 1), "w")
+
+
+@pytest.mark.postgres
+def test_someone_elses_postgres_tables_are_refused_and_left_alone(pg_location):
+    import psycopg
+
+    with psycopg.connect(pg_location.url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE vm (node TEXT, whatever TEXT)")
+    with pytest.raises(SchemaVersionError, match="not a vminv inventory"):
+        record_scan(pg_location, synthetic_scan(range(1), 1), "w")
+    with pytest.raises(SchemaVersionError, match="not a vminv inventory"):
+        inventory.list_guests(pg_location)
+    with psycopg.connect(pg_location.url, autocommit=True) as conn:
+        tables = [r[0] for r in conn.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()")]
+    assert tables == ["vm"]
 
 
 def test_a_file_that_is_not_sqlite_is_one_clean_error(tmp_path):
@@ -79,13 +110,14 @@ def test_an_older_schema_is_migrated_forward(db_path, monkeypatch):
     record_scan(db_path, synthetic_scan(range(1), 1), "w")
     released = [name for name, _ in schema.MIGRATIONS]
 
-    def add_notes(db: sqlite_utils.Database) -> None:
+    def add_notes(db: Database) -> None:
         db.execute("ALTER TABLE hosts ADD COLUMN notes TEXT")
 
     monkeypatch.setattr(schema, "MIGRATIONS", (*schema.MIGRATIONS, ("host notes", add_notes)))
     monkeypatch.setattr(schema, "SCHEMA_VERSION", len(schema.MIGRATIONS))
     assert len(inventory.list_guests(db_path)) == 1  # opening migrates, keeping the rows
-    db = sqlite_utils.Database(db_path)
-    assert "notes" in db["hosts"].columns_dict
-    assert db.execute("PRAGMA user_version").fetchone()[0] == len(released) + 1
-    assert [r["name"] for r in db["_migrations"].rows] == [*released, "host notes"]
+    rows = Rows(db_path)
+    assert "notes" in rows["hosts"].columns
+    assert [r["name"] for r in rows["_migrations"].rows] == [*released, "host notes"]
+    with database(db_path, create=False) as db:
+        assert db.schema_version() == len(released) + 1

@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-import sqlite3
-from pathlib import Path
-
 import pytest
-import sqlite_utils
 
+from tests.inventory.rows import Rows
 from vminv import inventory
 from vminv.inventory import format_write_report, load_scan, record_scan
+from vminv.inventory.location import Location
 from vminv.scanner.model import DomainProblem
 
 H1, H2 = "kvmhost1", "kvmhost2"
 
 
-def vm_rows(db_path: Path) -> dict[str, tuple]:
-    with sqlite3.connect(db_path) as conn:
-        return {row[0]: row[1:] for row in conn.execute("SELECT node, host, cpus, storage FROM vm")}
+def vm_rows(db_path: Location) -> dict[str, tuple]:
+    return {r["node"]: (r["host"], r["cpus"], r["storage"]) for r in Rows(db_path).query("SELECT node, host, cpus, storage FROM vm")}
 
 
 def pairs(entries) -> set[tuple[str, str]]:
@@ -70,7 +67,7 @@ def test_design_scenarios(simulate, db_path, case, seeded, hosts, mode, vm_after
 
 def test_columns_written_as_rscan_shows_them(simulate, db_path):
     record_scan(db_path, simulate({H1: ["kvm2", "kvm3:shutoff"], H2: ["kvm4"]}), "w")
-    db = sqlite_utils.Database(db_path)
+    db = Rows(db_path)
     vm = {r["node"]: r for r in db["vm"].rows}
     assert vm["kvm2"]["nics"] == "br0,default"
     assert vm["kvm2"]["nicmodel"] == "virtio,e1000"
@@ -91,7 +88,7 @@ def test_columns_written_as_rscan_shows_them(simulate, db_path):
 
 def test_admin_values_survive_updates(simulate, db_path):
     record_scan(db_path, simulate({H1: ["kvm1"]}, day=1), "w")
-    db = sqlite_utils.Database(db_path)
+    db = Rows(db_path)
     db["nodelist"].update("kvm1", {"groups": "web,vm", "status": "booted", "comments": "owner: ops"})
     db["vm"].update("kvm1", {"othersettings": "vcpupin:0-3", "comments": "keep me", "mgr": "rhevm.example.com",
                              "cluster": "prod", "datacenter": "dc1"})
@@ -103,7 +100,7 @@ def test_admin_values_survive_updates(simulate, db_path):
 
     report = record_scan(db_path, simulate({H1: ["kvm1-4cpu"]}, day=2), "u")
 
-    db = sqlite_utils.Database(db_path)
+    db = Rows(db_path)
     assert db["nodelist"].get("kvm1") == {
         "node": "kvm1", "groups": "web,vm,all", "status": "booted", "comments": "owner: ops", "disable": None
     }
@@ -126,7 +123,7 @@ def test_unchanged_scan_writes_nothing_and_owned_columns_are_restored(simulate, 
     report = record_scan(db_path, simulate({H1: ["kvm1", "kvm2"]}, day=2), "w")
     assert (report.unchanged, report.updated, report.written) == (2, (), ())
     # A scan-owned column edited by hand is put back to what the host says.
-    sqlite_utils.Database(db_path)["vm"].update("kvm2", {"cpus": "99"})
+    Rows(db_path)["vm"].update("kvm2", {"cpus": "99"})
     report = record_scan(db_path, simulate({H1: ["kvm1", "kvm2"]}, day=3), "u")
     assert [(e.node, e.reason.split("; ")[-1]) for e in report.updated] == [("kvm2", "changed vm.cpus")]
     assert vm_rows(db_path)["kvm2"][1] == "1"
@@ -196,14 +193,14 @@ def test_the_database_directory_is_created(simulate, tmp_path):
 
 def test_a_new_guest_joins_rows_the_administrator_prepared(simulate, db_path):
     record_scan(db_path, simulate({H1: []}, day=1), None)  # creates the file
-    db = sqlite_utils.Database(db_path)
+    db = Rows(db_path)
     db["nodelist"].insert({"node": "kvm2", "groups": "compute", "comments": "reserved"})
     db["nodehm"].insert({"node": "kvm2", "mgt": "", "serialport": None})
     db["nodetype"].insert({"node": "kvm2", "os": "rhels9"})
     db.close()
     report = record_scan(db_path, simulate({H1: ["kvm2"]}, day=2), "n")
     assert pairs(report.written) == {("kvm2", H1)}
-    db = sqlite_utils.Database(db_path)
+    db = Rows(db_path)
     assert db["nodelist"].get("kvm2")["groups"] == "compute,vm,all"
     assert db["nodelist"].get("kvm2")["comments"] == "reserved"
     nodehm = db["nodehm"].get("kvm2")

@@ -6,15 +6,14 @@ it reads the inventory named by ``$VMINV_DB`` (else the default path).
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 from vminv.cli.common import db_option, emit, handle_errors, render_json, resolve_db_path, warn
 from vminv.errors import UsageError
+from vminv.inventory.location import Location
 
 
-def emit_ansible(db_path: Path, host: str | None) -> None:
+def emit_ansible(db_path: Location, host: str | None) -> None:
     from vminv.runner.ansible import read_inventory
 
     inventory = read_inventory(db_path)

@@ -44,23 +44,44 @@ from vminv.cli.output import (
     warn,
 )
 from vminv.errors import UsageError
+from vminv.inventory.location import Location, is_postgres_url, parse_location
+from vminv.inventory.queries import MAX_SCAN_ID
 from vminv.limits import MAX_SECONDS, check_seconds
+from vminv.secret import read_secret
 
 __all__ = [
     "DEFAULT_DB", "EXIT_BUSY", "EXIT_CONFLICTS", "EXIT_ERROR", "EXIT_FINDINGS", "EXIT_INTERRUPTED", "EXIT_OK",
-    "EXIT_PARTIAL", "EXIT_USAGE", "FORMATS", "MappedErrorsCommand", "MappedErrorsGroup", "StatusLine",
+    "EXIT_PARTIAL", "EXIT_USAGE", "FORMATS", "SCAN_ID", "MappedErrorsCommand", "MappedErrorsGroup", "StatusLine",
     "db_option", "emit", "emit_line", "exit_for", "fail", "format_option", "handle_errors", "mapped_errors", "render",
     "render_csv", "render_json", "render_table", "resolve_db_path", "seconds", "stderr_is_terminal", "traceback_option",
     "wait_option", "warn",
 ]
 
 DEFAULT_DB = "~/.local/share/vminv/inventory.db"
+DB_PASSWORD_FILE_ENV = "VMINV_DB_PASSWORD_FILE"
 
 
-def resolve_db_path(option: str | None) -> Path:
-    """``--db PATH``, else ``$VMINV_DB``, else the per-user default."""
+def resolve_db_path(option: str | None, password_file: str | Path | None = None) -> Location:
+    """``--db PATH|URI``, else ``$VMINV_DB``, else the per-user default.
+
+    A ``postgresql://`` URI names a shared PostgreSQL inventory. Its password
+    comes from ``password_file`` (a profile's setting), else the file named by
+    ``$VMINV_DB_PASSWORD_FILE``, else libpq's own sources (``~/.pgpass``,
+    ``$PGPASSFILE``, ``$PGPASSWORD``); never from argv.
+    """
     raw = option or os.environ.get("VMINV_DB") or DEFAULT_DB
-    return Path(raw).expanduser()
+    password = None
+    if is_postgres_url(raw):
+        source = password_file or os.environ.get(DB_PASSWORD_FILE_ENV)
+        if source:
+            # libpq's own sources (~/.pgpass, ...) apply when no file is named: not required here.
+            password = read_secret("database password", file=Path(source), required=False)
+    return parse_location(raw, password)
+
+
+# A scan id the inventory can hold (SQLite integer, PostgreSQL bigint); the
+# library checks again (inventory.queries.check_scan_id).
+SCAN_ID = click.IntRange(1, MAX_SCAN_ID)
 
 
 def seconds(low: float = 0.0, high: float = MAX_SECONDS, zero_ok: bool = False) -> Callable[
@@ -102,6 +123,6 @@ wait_option = click.option(
 db_option = click.option(
     "--db",
     "db_path",
-    metavar="PATH",
-    help=f"Inventory database file (default: $VMINV_DB, else {DEFAULT_DB}).",
+    metavar="PATH|URI",
+    help=f"Inventory: an SQLite file or postgresql://user@host/dbname (default: $VMINV_DB, else {DEFAULT_DB}).",
 )

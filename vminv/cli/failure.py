@@ -14,6 +14,7 @@ import functools
 import os
 import sys
 import traceback
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
@@ -52,6 +53,11 @@ def fail(message: str, code: int = EXIT_ERROR) -> NoReturn:
     """``PROG: error: MESSAGE`` on stderr (escaped: one line, no control characters), then exit ``code``."""
     warn(f"{_prog()}: error: {message}")
     sys.exit(code)
+
+
+def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                  file: Any = None, line: str | None = None) -> None:
+    warn(f"{_prog()}: warning: {message}")
 
 
 def _remember_traceback(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
@@ -143,9 +149,16 @@ def exit_for(exc: BaseException) -> NoReturn:
 
 @contextlib.contextmanager
 def mapped_errors() -> Iterator[None]:
-    """Run the block; any exception but click's own ends the process through :func:`exit_for`."""
+    """Run the block; any exception but click's own ends the process through :func:`exit_for`.
+
+    Warnings the libraries raise (e.g. a damaged inventory being read) are one
+    ``PROG: warning: ...`` line each.
+    """
     try:
-        yield
+        with warnings.catch_warnings():
+            warnings.simplefilter("always")
+            warnings.showwarning = _show_warning
+            yield
     except _CLICK_OWN:
         raise
     except BaseException as exc:

@@ -10,6 +10,7 @@ import click
 
 from vminv import inventory
 from vminv.cli.common import (
+    SCAN_ID,
     db_option,
     emit,
     format_option,
@@ -67,7 +68,7 @@ def ls_command(noderange: str | None, host: str | None, state: str | None, outpu
 
 
 @click.command("scans")
-@click.argument("scan_id", required=False, type=int)
+@click.argument("scan_id", required=False, type=SCAN_ID)
 @format_option
 @db_option
 @handle_errors
@@ -114,8 +115,8 @@ def history_command(node: str, output_format: str, db_path: str | None) -> None:
 
 
 @click.command("diff")
-@click.argument("scan_a", required=False, type=int)
-@click.argument("scan_b", required=False, type=int)
+@click.argument("scan_a", required=False, type=SCAN_ID)
+@click.argument("scan_b", required=False, type=SCAN_ID)
 @format_option
 @db_option
 @handle_errors

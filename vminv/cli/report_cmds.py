@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from vminv import report as reports
-from vminv.cli.common import EXIT_FINDINGS, db_option, handle_errors, resolve_db_path, warn
+from vminv.cli.common import EXIT_FINDINGS, SCAN_ID, db_option, handle_errors, resolve_db_path, warn
 
 _DEFAULTS = reports.Thresholds()
 
@@ -18,7 +18,7 @@ _DEFAULTS = reports.Thresholds()
 @click.option("--format", "output_format", type=click.Choice(reports.FORMATS), default="html", show_default=True,
               help="html, xlsx, json: one file; csv: a folder with one file per tab.")
 @click.option("-o", "--output", metavar="PATH", help="File (html, xlsx, json) or folder (csv); JSON goes to stdout without it.")
-@click.option("--scan", "scan_id", type=int, metavar="ID", help="Report this scan (default: the latest).")
+@click.option("--scan", "scan_id", type=SCAN_ID, metavar="ID", help="Report this scan (default: the latest).")
 @click.option("--since", metavar="SCAN_ID|DATE", help="Changes since this scan or date (default: since the scan before).")
 @click.option("--fail-on", type=click.Choice(reports.SEVERITIES), metavar="SEVERITY",
               help="Exit 5 when a health finding this severe or worse exists (critical, high, medium, low, info).")

@@ -17,6 +17,7 @@ import click
 from vminv.cli.common import (
     EXIT_CONFLICTS,
     EXIT_OK,
+    SCAN_ID,
     StatusLine,
     db_option,
     format_option,
@@ -75,7 +76,7 @@ def _settings(url: str, user: str, password_file: str | None, ca_file: str | Non
 
 @click.command("reconcile")
 @_engine_options
-@click.option("--scan", "scan_id", type=int, metavar="ID", help="Reconcile this stored scan (default: the latest).")
+@click.option("--scan", "scan_id", type=SCAN_ID, metavar="ID", help="Reconcile this stored scan (default: the latest).")
 @click.option("-w", "write_all", is_flag=True, help="Also fill vm.mgr/cluster/datacenter and hypervisor.* (new and same nodes).")
 @click.option("-u", "update_only", is_flag=True, help="Like -w, but only nodes already in the inventory.")
 @format_option

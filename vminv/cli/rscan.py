@@ -35,6 +35,7 @@ from vminv.cli.secrets import SSH_PASSWORD_ENV, ssh_password
 from vminv.cli.signals import SignalHold, kept_on_stop
 from vminv.cli.signals import install as install_signal_handlers
 from vminv.errors import InventoryError, UsageError
+from vminv.inventory.location import Location
 from vminv.scanner.model import HostResult, ScanResult
 from vminv.scanner.noderange import expand_noderange, read_noderange_file
 from vminv.scanner.replay import replay_hosts, scan_replay
@@ -71,15 +72,15 @@ class _Stored:
     transports: dict[str, str] = field(default_factory=dict)
 
 
-def _load_stored(db_path: Path, use_db: bool) -> _Stored:
-    if not use_db or not db_path.exists():
+def _load_stored(db_path: Location, use_db: bool) -> _Stored:
+    if not use_db:
         return _Stored()
     from vminv import inventory
 
     return _Stored(inventory.host_uris(db_path), inventory.host_transports(db_path))
 
 
-def _expand(noderange: str, db_path: Path, use_db: bool) -> list[str]:
+def _expand(noderange: str, db_path: Location, use_db: bool) -> list[str]:
     """The hosts of ``noderange``: with the inventory's groups and tables unless it is not to be read."""
     if not use_db:
         return expand_noderange(noderange, read_file=read_noderange_file)

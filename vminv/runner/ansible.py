@@ -20,10 +20,10 @@ import ipaddress
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from vminv.inventory.guest_facts import GuestFacts, present_guests
+from vminv.inventory.location import Location
 
 _SAFE_HOST = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 _GROUP_BAD = re.compile(r"[^A-Za-z0-9_]")
@@ -117,6 +117,6 @@ def build_inventory(guests: Iterable[GuestFacts]) -> AnsibleInventory:
     return AnsibleInventory(document, tuple(left_out))
 
 
-def read_inventory(db_path: Path) -> AnsibleInventory:
+def read_inventory(db_path: Location) -> AnsibleInventory:
     """The Ansible inventory of the guests present in the inventory at ``db_path``."""
     return build_inventory(present_guests(db_path))

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from vminv import inventory
 from vminv.errors import InventoryError
+from vminv.inventory.location import Location
 from vminv.runner.config import Profile
 from vminv.scanner.scan import ScanSettings, TargetPlan, plan_targets
 
 
-def profile_targets(profile: Profile, db_path: Path, ssh_password: str | None) -> TargetPlan:
+def profile_targets(profile: Profile, db_path: Location, ssh_password: str | None) -> TargetPlan:
     """One target per host of the profile's noderange, with rscan's precedence.
 
     A URI or transport stored for a host (``vminv host set-uri``) applies
@@ -20,12 +19,11 @@ def profile_targets(profile: Profile, db_path: Path, ssh_password: str | None) -
     """
     uris: dict[str, str] = {}
     transports: dict[str, str] = {}
-    usable: Path | None = db_path
-    if db_path.exists():
-        try:
-            uris, transports = inventory.host_uris(db_path), inventory.host_transports(db_path)
-        except InventoryError:
-            usable = None  # the write step reports an unusable inventory; the scan still runs
+    usable: Location | None = db_path
+    try:  # both are empty when there is no inventory yet
+        uris, transports = inventory.host_uris(db_path), inventory.host_transports(db_path)
+    except InventoryError:
+        usable = None  # the write step reports an unusable inventory; the scan still runs
     hosts = inventory.resolve_noderange(usable, profile.noderange)
     return plan_targets(
         hosts, uri_template=profile.uri,
