@@ -22,9 +22,6 @@ from vminv.report.model import Report
 from vminv.report.tabs import Column, Tab, report_tabs
 from vminv.report.textout import summary_rows
 
-# Excel's limit for one cell's text.
-MAX_CELL_TEXT = 32767
-
 
 def _datetime(text: str) -> datetime | None:
     try:
@@ -52,8 +49,9 @@ class _Cells:
         text = sheet.write_string
 
         def as_text(row: int, col: int, value: Any) -> None:
+            # XlsxWriter cuts text at Excel's limit (32,767 characters) itself.
             if value is not None:
-                text(row, col, value[:MAX_CELL_TEXT] if isinstance(value, str) else str(value))
+                text(row, col, value if type(value) is str else str(value))
 
         if kind == "bool":
             boolean = sheet.write_boolean
