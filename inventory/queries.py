@@ -115,8 +115,16 @@ def list_hosts(db_path: Location) -> list[HostRow]:
             " (SELECT COUNT(*) FROM guests g WHERE g.host = h.name AND g.status = 'present')"
             " FROM hosts h"
         ).fetchall()
+    return sorted((_host_row(row) for row in rows), key=lambda h: natural_key(h.name))
+
+
+def _host_row(row: Any) -> HostRow:
+    name, uri, status, last_seen, last_scan_id, error_class, hv_type, hv_version, cpus, memory_kib, guests = row
+    # Facts pass the one gate on the way out too: rows written before it may hold anything.
+    facts = HostFacts.from_dict({"cpus": cpus, "memory_kib": memory_kib})
     # Databases written before passwords were stripped may still hold one: never shown.
-    return sorted((HostRow(row[0], _shown_uri(row[1]), *row[2:]) for row in rows), key=lambda h: natural_key(h.name))
+    return HostRow(name, _shown_uri(uri), status, last_seen, last_scan_id, error_class, hv_type, hv_version,
+                   facts.cpus, facts.memory_kib, guests)
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from vminv.inventory.errors import UnknownScanError
 from vminv.inventory.location import Location
 from vminv.inventory.noderange_tables import expand_in_db
 from vminv.inventory.queries import resolve_scan_id
+from vminv.scanner.hostfacts import FACT_NAMES
 from vminv.scanner.model import Disk, Graphics, GuestRecord, HostFacts, Nic
 
 # How many of a host's latest outcomes are read, enough for any sensible
@@ -214,7 +215,7 @@ def _host_outcomes(db: Any, scan_id: int) -> list[HostOutcome]:
         host_facts = HostFacts.from_dict(json.loads(facts)) if facts else None
         if host_facts is None and host in stored_facts and any(v is not None for v in stored_facts[host]):
             # A failed host keeps its last known facts: capacity planning still needs them.
-            host_facts = HostFacts(*stored_facts[host])
+            host_facts = HostFacts.from_dict(dict(zip(FACT_NAMES, stored_facts[host], strict=True)))
         outcomes.append(
             HostOutcome(
                 name=host,

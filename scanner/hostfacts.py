@@ -26,7 +26,7 @@ MAX_FACT_CHARS = 1024
 FACT_NAMES = tuple(f.name for f in dataclasses.fields(HostFacts))
 
 
-def checked_facts(values: Mapping[str, object]) -> tuple[HostFacts, tuple[str, ...]]:
+def checked_facts(values: Mapping[str, object] | object) -> tuple[HostFacts, tuple[str, ...]]:
     """Host facts from ``values``, each one checked for its type and range.
 
     The one gate for facts from a live host and from a replay folder alike. A
@@ -36,6 +36,9 @@ def checked_facts(values: Mapping[str, object]) -> tuple[HostFacts, tuple[str, .
     """
     kept: dict[str, object] = {}
     problems: list[str] = []
+    if not isinstance(values, Mapping):
+        values = {}
+        problems.append("facts are not an object; left out")
     for name in FACT_NAMES:
         value = values.get(name)
         if value is None:

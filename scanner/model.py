@@ -8,7 +8,6 @@ stores them and ``rhev`` reconciles them. ``to_dict`` gives the JSON shape
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -178,8 +177,11 @@ class HostFacts:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> HostFacts:
-        names = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: data.get(k) for k in names})
+        """Facts read back (inventory rows, JSON) through the one gate: a value of the wrong
+        type or out of range, as older versions stored from replay folders, becomes None."""
+        from vminv.scanner.hostfacts import checked_facts  # that module builds on this one
+
+        return checked_facts(data)[0]
 
 
 @dataclass(frozen=True)

@@ -181,3 +181,27 @@ def test_max_memory_is_bounded_like_memory(max_memory, field):
     with pytest.raises(DomainXMLError) as caught:
         parse_domain(domain().replace("<memory ", max_memory + "\n  <memory "), "h")
     assert field in str(caught.value) and "out of range" in str(caught.value)
+
+
+def test_facts_stored_by_older_versions_are_read_through_the_same_gate(tmp_path):
+    # Before the gate, a replay's "memory_kib": "abc" was stored, and every later
+    # `vminv host ls` (and report) failed on it. Such rows now read as unknown.
+    import sqlite3
+
+    replay = _replay_with(tmp_path, {})
+    db = tmp_path / "inv.db"
+    assert _rscan("--replay", str(replay), "--db", str(db)).exit_code == 0
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE hosts SET memory_kib = 'abc', cpus = 'x', cpu_sockets = '[1]'")
+        conn.execute("""UPDATE scan_hosts SET facts = '{"memory_kib": "abc", "cpus": [8], "hostname": "h"}'""")
+    hosts = _vminv("host", "ls", "--db", str(db), "--format", "json")
+    assert hosts.exit_code == 0, hosts.stderr
+    (row,) = json.loads(hosts.stdout)
+    assert (row["memory_kib"], row["cpus"]) == (None, None)
+    assert _vminv("host", "ls", "--db", str(db)).exit_code == 0
+    from vminv.inventory.queries import load_scan  # what reconcile --scan reads
+
+    facts = load_scan(db, 1).hosts[0].facts
+    assert facts is not None and (facts.hostname, facts.memory_kib, facts.cpus) == ("h", None, None)
+    report = _vminv("report", "--db", str(db), "--format", "json")
+    assert report.exit_code == 0, report.stderr
