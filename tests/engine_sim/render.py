@@ -928,8 +928,8 @@ def api(ctx: Context, scenario: Any) -> bytes:
         if ctx.engine_version >= (3, 3):
             sub(product, "version", major=major, minor=minor, build=build, revision=revision)
             sub(product, "full_version", full)
-        else:
-            sub(product, "version", major=major, minor=minor, build=build, revision=revision, full_version=full)
+        else:  # RHEV 3.0 and 3.1 (recorded) name no full version at all
+            sub(product, "version", major=major, minor=minor, build=build, revision=revision)
         root.append(product)
     summary = sub(root, "summary")
     vms = scenario.vms

@@ -89,7 +89,7 @@ def test_nics_v3_mac_attribute_and_v4_mac_element() -> None:
     [
         ("v4-api.xml", 4, 4, 4, "4.4.10.7-1.el8"),
         ("v3-api-4.1.xml", 3, 4, 1, "4.1.9.1-1.el7.centos"),  # a 4.1 engine answering Version: 3
-        ("v3-api-3.0.xml", 3, 3, 0, "3.0.3_0001-1.el6"),  # 3.0: no <time>, full_version attribute
+        ("v3-api-3.0.xml", 3, 3, 0, "3.0.3_0001-1.el6"),  # 3.0: no <time>; the full_version attribute is hand-written (recorded 3.0/3.1 engines send none)
     ],
 )
 def test_entry_document_tells_the_api_version(name: str, version: int, major: int, minor: int, full: str) -> None:

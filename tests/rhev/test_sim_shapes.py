@@ -43,7 +43,8 @@ MAY_LACK = {
     ("v3.1", "host"): {"hardware_information/uuid"},
     ("v3.1", "template"): {"cluster", "cluster/@href", "cluster/@id"},
 }
-MODES = {"v4": (4, (4, 3), "/ovirt-engine/api"), "v3": (3, (3, 5), "/api"), "v3.1": (3, (3, 1), "/api")}
+MODES = {"v4": (4, (4, 3), "/ovirt-engine/api"), "v3": (3, (3, 5), "/api"), "v3.1": (3, (3, 1), "/api"),
+         "v3.0": (3, (3, 0), "/api")}
 
 
 def paths(element: Any, prefix: str = "") -> set[str]:
@@ -68,6 +69,7 @@ def rendered(version: str) -> Iterator[tuple[str, str, Any]]:
     api, engine_version, prefix = MODES[version]
     scenario = site_scenario()
     ctx = Context(version=api, prefix=prefix, engine_version=engine_version, engine=scenario.engine)
+    yield "api", "entry", etree.fromstring(render.api(ctx, scenario))
     for vm in scenario.vms:
         yield "vm", vm["name"], render.vm(vm, ctx)
         for nic in vm.get("nics", []):
