@@ -72,6 +72,9 @@ def _atomic(path: Path, write: Callable[[Path], None]) -> None:
         raise UsageError(f"cannot write {path}: {folder} is not a directory", "create it or pass another -o")
     if path.is_dir():
         raise UsageError(f"{path} is a directory", "pass a file name to -o")
+    if path.exists() and not path.is_file():
+        # Renaming over it would replace a device node or a FIFO (as root: -o /dev/null).
+        raise UsageError(f"{path} is not a regular file", "pass the name of a file to -o")
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
     os.close(handle)
     try:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
+import stat
 from datetime import datetime
 from pathlib import Path
 
@@ -115,6 +117,17 @@ def test_output_needed_and_checked(tmp_path, hostile_report):
         write_report(hostile_report, "html", tmp_path / "missing" / "r.html")
     with pytest.raises(UsageError, match="unknown report format"):
         write_report(hostile_report, "pdf", tmp_path / "r.pdf")
+
+
+@pytest.mark.parametrize("fmt", ["html", "xlsx", "json"])
+def test_output_that_is_not_a_regular_file_is_never_replaced(tmp_path, hostile_report, fmt):
+    # The report is written to a temporary file and renamed over -o: over a FIFO or a device
+    # node (as root, -o /dev/null) that rename would replace the node itself.
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    with pytest.raises(UsageError, match="not a regular file"):
+        write_report(hostile_report, fmt, fifo)
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
 
 
 @pytest.mark.parametrize("text,value", [("12", 12), ("2024-05-01", datetime.fromisoformat("2024-05-01T00:00:00+00:00"))])
