@@ -15,6 +15,7 @@ from vminv.rhev.attributes import EngineAttributes, engine_attributes
 from vminv.rhev.errors import (
     RhevAuthError,
     RhevConnectionError,
+    RhevForeignOriginError,
     RhevHTTPError,
     RhevProtocolError,
     RhevTimeoutError,
@@ -56,6 +57,7 @@ __all__ = [
     "ReconcileReport",
     "RhevAuthError",
     "RhevConnectionError",
+    "RhevForeignOriginError",
     "RhevHTTPError",
     "RhevProtocolError",
     "RhevTLSError",
