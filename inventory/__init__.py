@@ -6,6 +6,7 @@ Writers create the file with its schema on first use; readers never create it.
 
 from vminv.inventory.diff import DiffEntry, ScanDiff, diff_scans
 from vminv.inventory.engine import apply_engine_attributes
+from vminv.inventory.engine_ips import store_engine_ips
 from vminv.inventory.errors import DatabaseMissingError, SchemaVersionError, UnknownNodeError, UnknownScanError
 from vminv.inventory.export import NodeDefinition, export_nodes
 from vminv.inventory.findings import store_findings
@@ -78,6 +79,7 @@ __all__ = [
     "resolve_noderange",
     "scan_coverage",
     "set_host_uri",
+    "store_engine_ips",
     "store_findings",
     "to_stanza",
 ]

@@ -26,6 +26,7 @@ class GuestFacts:
     autostart: bool | None = None
     persistent: bool | None = None
     addresses: tuple[tuple[str, str], ...] = ()  # (source, "IP/PREFIX") of the latest record
+    engine_ips: tuple[str, ...] = ()  # what an engine last reported for this UUID
 
 
 def present_guests(db_path: Location) -> list[GuestFacts]:
@@ -35,9 +36,10 @@ def present_guests(db_path: Location) -> list[GuestFacts]:
             "SELECT g.node, g.host, g.uuid, g.state, g.vcpus_current, g.memory_kib,"
             " (SELECT group_concat(mac, '|') FROM (SELECT n.mac FROM guest_nics n WHERE n.guest_id = g.id"
             "   AND n.mac IS NOT NULL ORDER BY n.position)),"
-            " l.groups, vm.host = g.host, v.record"
+            " l.groups, vm.host = g.host, v.record, e.ips"
             " FROM guests g LEFT JOIN nodelist l ON l.node = g.node LEFT JOIN vm ON vm.node = g.node"
             " LEFT JOIN guest_versions v ON v.id = g.version_id"
+            " LEFT JOIN engine_guest_ips e ON e.uuid = lower(g.uuid)"
             " WHERE g.status = 'present'"
         ).fetchall()
     facts = [
@@ -46,9 +48,10 @@ def present_guests(db_path: Location) -> list[GuestFacts]:
             macs=tuple(m for m in (macs or "").split("|") if m),
             groups=tuple(g.strip() for g in (groups or "").split(",") if g.strip()),
             in_node_tables=bool(owns),
+            engine_ips=tuple(ip for ip in (engine_ips or "").split(",") if ip),
             **_from_record(record),
         )
-        for node, host, uuid, state, vcpus, memory_kib, macs, groups, owns, record in rows
+        for node, host, uuid, state, vcpus, memory_kib, macs, groups, owns, record, engine_ips in rows
     ]
     return sorted(facts, key=lambda f: (natural_key(f.node), natural_key(f.host)))
 

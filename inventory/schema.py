@@ -140,6 +140,15 @@ def _nodegroup_table(db: Database) -> None:
     )
 
 
+def _engine_guest_ips(db: Database) -> None:
+    # The addresses an engine last reported per VM (its id is the domain UUID):
+    # the fallback for a guest's address when libvirt reports none.
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS engine_guest_ips (uuid TEXT PRIMARY KEY, engine_url TEXT NOT NULL,"
+        " ips TEXT NOT NULL, recorded_at TEXT NOT NULL) WITHOUT ROWID"
+    )
+
+
 Migration = Callable[[Database], None]
 
 # Append only: a released step is never edited, a change is a new step.
@@ -147,6 +156,7 @@ FIRST_STEP = "initial schema"  # every inventory's _migrations starts with it: h
 MIGRATIONS: tuple[tuple[str, Migration], ...] = (
     (FIRST_STEP, _initial_schema),
     ("xCAT nodegroup table", _nodegroup_table),
+    ("engine guest addresses", _engine_guest_ips),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -83,6 +83,8 @@ def reconcile_stored_scan(
     read_seconds = time.perf_counter() - started
     findings = tuple(reconcile(scan, engine))
     inventory.store_findings(db_path, resolved_id, engine.url, [f.to_dict() for f in findings])
+    # The guests' addresses as the engine's agents report them: Ansible's fallback (vminv.runner.ansible).
+    inventory.store_engine_ips(db_path, engine.url, {vm.id: vm.guest_ips for vm in engine.vms})
     attributes = None
     if write_mode is not None:
         values = engine_attributes(scan, engine)

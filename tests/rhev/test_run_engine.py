@@ -66,3 +66,29 @@ def test_an_engine_that_is_down_fails_its_step_only(pki, tmp_path):
     result = vminv("run", "site", "--config", _config(tmp_path, Down, pki, "medium"))
     assert result.exit_code == 1
     assert "scan 1: 2 hosts" in result.stdout and "FAILED: reconcile (" in result.stdout
+
+
+def test_the_engines_guest_addresses_give_ansible_host_where_libvirt_has_none(start_engine, pki, tmp_path):
+    engine = start_engine()
+    vminv("run", "site", "--config", _config(tmp_path, engine, pki, "never"))
+    exported = vminv("export", "--format", "ansible", "--db", str(tmp_path / "inv.db"))
+    web01 = json.loads(exported.stdout)["_meta"]["hostvars"]["web01"]
+    assert web01["vminv_engine_ips"] == ["10.0.10.21", "fe80::21a:4aff:fe16:101"]
+    assert web01["ansible_host"] == "10.0.10.21"  # the global IPv4, not the link-local IPv6
+
+
+def test_an_inventory_from_before_gets_the_engine_addresses_table(tmp_path):
+    from tests.inventory.inventory_synthetic import synthetic_scan
+    from vminv import inventory
+    from vminv.inventory import schema
+
+    db = tmp_path / "inv.db"
+    inventory.record_scan(db, synthetic_scan(range(1), 1), "w")
+    step = [name for name, _ in schema.MIGRATIONS].index("engine guest addresses") + 1
+    with sqlite3.connect(db) as conn:  # a file written before the step
+        conn.execute("DROP TABLE engine_guest_ips")
+        conn.execute("DELETE FROM _migrations WHERE version >= ?", [step])
+        conn.execute(f"PRAGMA user_version = {step - 1}")
+    inventory.store_engine_ips(db, "https://e", {"ABC": ["10.0.0.1"], "def": []})
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT uuid, ips FROM engine_guest_ips").fetchall() == [("abc", "10.0.0.1")]

@@ -62,7 +62,7 @@ def _choose(guests: Iterable[GuestFacts]) -> tuple[list[GuestFacts], list[tuple[
     return list(chosen.values()), left_out
 
 
-_SOURCE_ORDER = {"agent": 0, "lease": 1, "arp": 2}
+_SOURCE_ORDER = {"agent": 0, "lease": 1, "arp": 2, "engine": 3}
 
 
 def ansible_host(addresses: Iterable[tuple[str, str]]) -> str | None:
@@ -105,7 +105,10 @@ def build_inventory(guests: Iterable[GuestFacts]) -> AnsibleInventory:
             "vminv_persistent": guest.persistent,
             "vminv_addresses": [ip for _, ip in guest.addresses],
         }
-        address = ansible_host(guest.addresses)
+        if guest.engine_ips:
+            hostvars[guest.node]["vminv_engine_ips"] = list(guest.engine_ips)
+        # libvirt's addresses first; the engine's where libvirt has none.
+        address = ansible_host(guest.addresses) or ansible_host(("engine", ip) for ip in guest.engine_ips)
         if address is not None:
             hostvars[guest.node]["ansible_host"] = address
     document: dict[str, Any] = {
