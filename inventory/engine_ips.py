@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from pathlib import Path
 
 from vminv.inventory.db import database, write_transaction
+from vminv.inventory.location import Location
 
 
-def store_engine_ips(db_path: Path, engine_url: str, ips: Mapping[str, Sequence[str]],
+def store_engine_ips(db_path: Location, engine_url: str, ips: Mapping[str, Sequence[str]],
                      recorded_at: str | None = None) -> None:
     """Replace the stored addresses of each VM in ``ips`` (``{vm id: [address, ...]}``).
 
@@ -18,7 +18,7 @@ def store_engine_ips(db_path: Path, engine_url: str, ips: Mapping[str, Sequence[
     at = recorded_at or datetime.now(UTC).isoformat(timespec="seconds")
     rows = [(uuid.lower(), engine_url, ",".join(addresses), at) for uuid, addresses in ips.items() if addresses]
     with database(db_path, create=True) as db, write_transaction(db):
-        db.conn.executemany(
+        db.executemany(
             "INSERT INTO engine_guest_ips (uuid, engine_url, ips, recorded_at) VALUES (?, ?, ?, ?)"
             " ON CONFLICT(uuid) DO UPDATE SET engine_url = excluded.engine_url, ips = excluded.ips,"
             " recorded_at = excluded.recorded_at",
