@@ -114,7 +114,8 @@ def write_report(report: Report, fmt: str, output: Path | None = None, stream: B
             return [output]
         if output is None:
             what = "-o DIR (one CSV file per tab)" if fmt == "csv" else "-o FILE"
-            raise UsageError(f"a {fmt} report needs {what}", f"e.g. vminv report --format {fmt} -o report.{fmt}")
+            example = "report-csv" if fmt == "csv" else f"report.{fmt}"
+            raise UsageError(f"a {fmt} report needs {what}", f"e.g. vminv report --format {fmt} -o {example}")
         if fmt == "csv":
             from vminv.report.textout import write_csv_folder
 

@@ -185,3 +185,26 @@ def test_records_are_restored_equal_to_the_constructor(fleet_db):
     broken["surprise"] = 1
     with pytest.raises(TypeError, match="surprise"):
         restore_record(jsonlib.dumps(broken))
+
+
+@pytest.mark.parametrize(
+    "since,baseline",
+    [
+        (None, 3),  # the scan before
+        ("2", 2),
+        ("2024-02-01", 2),  # the last scan started on or before the date (day 20 = 2024-01-21)
+        ("2024-04-05T10:00:00+00:00", 3),  # day 95, to the second
+        ("2023-12-01", 1),  # before every scan: the first one
+    ],
+)
+def test_changes_since_a_scan_or_a_date(fleet_db, since, baseline):
+    report = build_report(fleet_db, now=NOW, since=since)
+    assert report.summary.since_scan == baseline
+
+
+def test_changes_name_what_went_and_came(fleet_db):
+    report = build_report(fleet_db, now=NOW, since="1")
+    entries = {(e.change, e.node, e.host) for e in report.changes}
+    assert ("gone", "gone-old", "hA") in entries and ("gone", "gone-recent", "hA") in entries
+    assert ("added", "recent-off", "hA") in entries
+    assert ("unscanned", "f-guest", "hF") in entries  # hF failed: its guest is not gone
