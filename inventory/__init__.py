@@ -4,6 +4,7 @@ Every function takes the database file as an explicit :class:`pathlib.Path`.
 Writers create the file with its schema on first use; readers never create it.
 """
 
+from vminv.inventory.copy import CopyReport, TableCopy, copy_inventory
 from vminv.inventory.diff import DiffEntry, ScanDiff, diff_scans
 from vminv.inventory.engine import apply_engine_attributes
 from vminv.inventory.engine_ips import store_engine_ips
@@ -11,6 +12,8 @@ from vminv.inventory.errors import DatabaseMissingError, SchemaVersionError, Unk
 from vminv.inventory.export import NodeDefinition, export_nodes
 from vminv.inventory.findings import store_findings
 from vminv.inventory.history import GuestHistory, HistoryEvent, guest_history
+from vminv.inventory.location import Location, PostgresLocation, parse_location
+from vminv.inventory.lock import writer_lock
 from vminv.inventory.move import NodeMove, move_node
 from vminv.inventory.noderange_tables import resolve_noderange
 from vminv.inventory.plan import PlannedGuest, WritePlan, plan_writes
@@ -38,6 +41,7 @@ from vminv.inventory.store import record_scan
 
 __all__ = [
     "SCHEMA_VERSION",
+    "CopyReport",
     "DatabaseMissingError",
     "DiffEntry",
     "GuestHistory",
@@ -45,19 +49,23 @@ __all__ = [
     "HistoryEvent",
     "HostCoverage",
     "HostRow",
+    "Location",
     "NodeDefinition",
     "NodeMove",
     "PlannedGuest",
+    "PostgresLocation",
     "PrunedGuest",
     "ScanDiff",
     "ScanSummary",
     "SchemaVersionError",
+    "TableCopy",
     "UnknownNodeError",
     "UnknownScanError",
     "WriteEntry",
     "WritePlan",
     "WriteReport",
     "apply_engine_attributes",
+    "copy_inventory",
     "diff_scans",
     "export_nodes",
     "format_write_report",
@@ -72,6 +80,7 @@ __all__ = [
     "load_scan",
     "move_node",
     "nodes_to_stanza",
+    "parse_location",
     "plan_writes",
     "prune",
     "record_scan",
@@ -82,4 +91,5 @@ __all__ = [
     "store_engine_ips",
     "store_findings",
     "to_stanza",
+    "writer_lock",
 ]

@@ -90,6 +90,13 @@ class Database:
         """Start a transaction holding the inventory's write lock."""
         raise NotImplementedError
 
+    def begin_read(self) -> None:
+        """A read-only transaction: every statement until :meth:`commit` sees one snapshot."""
+        self.conn.execute("BEGIN")
+
+    def reset_sequences(self, tables: Sequence[str]) -> None:
+        """After rows with explicit ids were loaded: new ids continue past them (PostgreSQL's identities)."""
+
     def commit(self) -> None:
         self.conn.execute("COMMIT")
 

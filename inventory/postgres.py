@@ -87,6 +87,9 @@ class PostgresDatabase(Database):
             self.conn.execute("ROLLBACK")
             raise
 
+    def begin_read(self) -> None:
+        self.conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+
     def schema_version(self) -> int:
         if "_migrations" not in self.table_names():
             return 0
@@ -150,8 +153,17 @@ def translate_error(exc: BaseException, location: PostgresLocation) -> Inventory
 
 
 def connect_for_lock(location: PostgresLocation) -> Any:
-    """A connection of its own, for a session-level advisory lock (see :mod:`inventory.lock`)."""
-    return _connect(location)
+    """A connection of its own, for a session-level advisory lock (see :mod:`inventory.lock`).
+
+    :raises SchemaVersionError: the schema holds someone else's tables (nothing is locked then)
+    """
+    conn = _connect(location)
+    try:
+        _check_ours(PostgresDatabase(conn, location), create=True)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
 
 
 def _connect(location: PostgresLocation) -> Any:

@@ -56,9 +56,10 @@ def parse_xml(data: bytes | str, max_bytes: int | None = None) -> etree._Element
     try:
         root = etree.fromstring(data, parser=_PARSER)
     except etree.XMLSyntaxError as exc:
-        raise XMLSyntaxProblem(f"not well-formed XML: {exc.msg}") from None
+        # libxml2's text may span lines (lxml 5.0's does for bad UTF-8): one line.
+        raise XMLSyntaxProblem(f"not well-formed XML: {' '.join(str(exc.msg).split())}") from None
     except ValueError as exc:
-        raise XMLSyntaxProblem(f"not parseable XML: {exc}") from None
+        raise XMLSyntaxProblem(f"not parseable XML: {' '.join(str(exc).split())}") from None
     tree = root.getroottree()
     if tree.docinfo.internalDTD is not None or tree.docinfo.doctype:
         # Entities are never expanded, but a document that declares a DTD is

@@ -41,7 +41,8 @@ def _free_port() -> int:
 
 
 class PgCluster:
-    def __init__(self) -> None:
+    def __init__(self, durable: bool = False) -> None:
+        self.durable = durable
         bindir = bin_dir()
         if bindir is None:
             raise RuntimeError("no PostgreSQL binaries (run .ci/services, which installs Debian's postgresql)")
@@ -66,8 +67,9 @@ class PgCluster:
     def start(self) -> PgCluster:
         self._run("initdb", "-D", str(self.data), "-U", ADMIN, "--auth-local=trust", "--auth-host=scram-sha-256",
                   "-E", "UTF8", "--locale=C.UTF-8")
-        options = (f"-k {self.base} -p {self.port} -c listen_addresses=127.0.0.1 -c fsync=off "
-                   "-c synchronous_commit=off -c full_page_writes=off -c max_connections=100")
+        options = f"-k {self.base} -p {self.port} -c listen_addresses=127.0.0.1 -c max_connections=100"
+        if not self.durable:  # a test cluster lives for one session
+            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         self._run("pg_ctl", "-D", str(self.data), "-o", options, "-l", str(self.base / "log"), "-w", "start")
         self._started = True
         self.admin(f"CREATE ROLE {PASSWORD_USER} LOGIN PASSWORD '{PASSWORD}'")

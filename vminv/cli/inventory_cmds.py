@@ -266,7 +266,34 @@ def host_ls_command(output_format: str, db_path: str | None) -> None:
     render(output_format, HOST_COLUMNS, table, lambda: [h.to_dict() for h in hosts])
 
 
+@click.group("db")
+def db_group() -> None:
+    """The inventory database itself: copy it between SQLite and PostgreSQL."""
+
+
+@db_group.command("copy")
+@click.argument("source", metavar="SRC")
+@click.argument("destination", metavar="DST")
+@format_option
+@handle_errors
+def db_copy_command(source: str, destination: str, output_format: str) -> None:
+    """Copy the inventory SRC into the empty DST (SQLite file or postgresql://...), then check it.
+
+    Both sides are compared afterwards, table by table: row counts and the rows
+    themselves. Passwords come from ~/.pgpass, $PGPASSFILE or $PGPASSWORD.
+
+    Example: vminv db copy ~/.local/share/vminv/inventory.db postgresql://vminv@db.example.com/inventory
+    """
+    report = inventory.copy_inventory(resolve_db_path(source), resolve_db_path(destination))
+    table = [(t.table, t.rows) for t in report.tables]
+    render(output_format, ("table", "rows"), table,
+           lambda: {"source": report.source, "destination": report.destination,
+                    "tables": {t.table: t.rows for t in report.tables}})
+    _warn(f"copied {report.rows} rows in {len(report.tables)} tables from {report.source} to {report.destination};"
+          " row counts and contents match")
+
+
 def register(group: click.Group) -> None:
     """Add the inventory commands to ``vminv``."""
-    for command in (ls_command, scans_command, history_command, diff_command, export_command, prune_command, move_command, host_group):
+    for command in (ls_command, scans_command, history_command, diff_command, export_command, prune_command, move_command, host_group, db_group):
         group.add_command(command)
