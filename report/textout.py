@@ -10,7 +10,7 @@ import orjson
 
 from vminv.report.model import Report
 from vminv.report.tabs import Tab, report_tabs
-from vminv.textsafe import write_csv
+from vminv.textsafe import json_bytes_terminal_safe, write_csv
 
 JSON_FORMAT = "vminv-report"
 JSON_VERSION = 1
@@ -67,7 +67,7 @@ def _write_list(out: BinaryIO, key: str, items: Iterator[dict[str, Any]]) -> Non
     first = True
     for item in items:
         out.write(b"\n" if first else b",\n")
-        out.write(orjson.dumps(item))
+        out.write(json_bytes_terminal_safe(orjson.dumps(item)))
         first = False
     out.write(b"\n]")
 
@@ -81,7 +81,7 @@ def write_json(report: Report, out: BinaryIO) -> None:
         "thresholds": report.thresholds.to_dict(),
         "summary": report.summary.to_dict(),
     }
-    out.write(orjson.dumps(head)[:-1])  # left open: the lists follow
+    out.write(json_bytes_terminal_safe(orjson.dumps(head))[:-1])  # left open: the lists follow
     _write_list(out, "guests", _guest_objects(report))
     tabs = {tab.key: tab for tab in report_tabs(report)}
     for key in _JSON_TABS:

@@ -141,6 +141,10 @@ def test_inventory_reading_commands_escape_and_keep_one_row_per_record(tmp_path)
         result = vminv(*args, "--db", db)
         assert result.exit_code == 0, result.stderr
         assert_terminal_clean(result.stdout + result.stderr)
+    report = vminv("report", "--format", "json", "--db", db)  # streamed by the report library
+    assert report.exit_code == 0, report.stderr
+    assert_terminal_clean(report.stdout)
+    assert NAME in {g["name"] for g in json.loads(report.stdout)["guests"]}
     host_ls = vminv("host", "ls", "--db", db).stdout
     assert "QEMU\\x1b[2J" in host_ls and "7.2\\u202e" in host_ls
 

@@ -108,6 +108,13 @@ def json_terminal_safe(document_text: str) -> str:
     return _JSON_CANDIDATE.sub(_json_escape, document_text)
 
 
+def json_bytes_terminal_safe(document: bytes) -> bytes:
+    """:func:`json_terminal_safe` for UTF-8 JSON bytes (orjson's output, or a streamed piece of it)."""
+    if document.isascii() and b"\x7f" not in document:
+        return document
+    return json_terminal_safe(document.decode("utf-8")).encode("utf-8")
+
+
 # OWASP "CSV injection": a cell starting with one of these is read as a formula.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
 
