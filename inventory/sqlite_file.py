@@ -87,6 +87,9 @@ class SqliteDatabase(Database):
     def vacuum(self) -> None:
         self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         self.conn.execute("VACUUM")
+        # In WAL mode VACUUM writes the new file into the WAL: without this the
+        # file is not smaller until the next checkpoint, and the WAL holds a copy.
+        self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 def translate_error(exc: BaseException, db_path: Path) -> InventoryError:
