@@ -74,13 +74,18 @@ def report_command(
         warn(
             f"report of scan {built.summary.scan.id} written to {target}"
             + (f" ({len(written)} files)" if len(written) > 1 else "")
-            + f": {len(built.guests)} guests, {len(built.capacity)} hosts, health: {counts or 'no findings'}"
+            + f": {_count(len(built.guests), 'guest')}, {_count(len(built.capacity), 'host')},"
+            f" health: {counts or 'no findings'}"
         )
     if fail_on is not None:
         failing = reports.findings_at_or_above(built, fail_on)
         if failing:
-            warn(f"{len(failing)} health findings at or above {fail_on}")
+            warn(f"{_count(len(failing), 'health finding')} at or above {fail_on}")
             sys.exit(EXIT_FINDINGS)
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" + ("" if number == 1 else "s")
 
 
 def register(group: click.Group) -> None:
