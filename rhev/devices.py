@@ -5,7 +5,7 @@ three ways: ``<serial>`` (the image group id), the ``ovirt-vm:device`` block's
 ``imageID``, and the device alias ``ua-<id>`` (the engine's device id, which is
 the disk id for disks). NICs are matched by MAC. What is attached on one side
 only is named, and each matched pair is compared field by field: format,
-interface, read-only, shareable for disks; model for NICs. Sizes are not
+interface, read-only, shareable and the active volume for disks; model for NICs. Sizes are not
 compared: domain XML carries no disk size.
 """
 
@@ -70,6 +70,11 @@ def _pair_differences(engine: EngineDisk, guest: Disk, where: str) -> list[str]:
         engine_text = shown.get(engine_value, engine_value) if isinstance(engine_value, bool) else engine_value
         guest_text = shown.get(guest_value, guest_value) if isinstance(guest_value, bool) else guest_value
         found.append(f"{name} {label} {engine_text} in the engine, {guest_text} on {where}")
+    # The engine's image_id is the active volume, VDSM's volumeID the one the guest
+    # writes to: different means a snapshot or live merge the engine did not see end.
+    engine_volume, guest_volume = engine.image_id, guest.vdsm_volume_id
+    if engine_volume and guest_volume and engine_volume.lower() != guest_volume.lower():
+        found.append(f"{name} active volume {engine_volume} in the engine, {guest_volume} on {where}")
     return found
 
 

@@ -50,6 +50,14 @@ def test_matched_disk_compared_field_by_field():
     ]
 
 
+def test_active_volume_the_engine_and_vdsm_disagree_on():
+    volume = "e7f8a9b0-c1d2-4e3f-a4b5-c6d7e8f9a0b1"  # VDSM's volumeID of the fixture's disk
+    assert disk_differences([engine_disk(IMAGE, image_id=volume.upper())], APP01.disks, "kvm1") == []
+    stale = "0f0e0d0c-0b0a-4909-8807-060504030201"
+    assert disk_differences([engine_disk(IMAGE, image_id=stale)], APP01.disks, "kvm1") == [
+        f"disk app01_Disk1 ({IMAGE}) active volume {stale} in the engine, {volume} on kvm1"]
+
+
 def test_unplugged_and_metadata_disks_and_cdroms_are_not_compared():
     ovf = engine_disk("ovf-1", content_type="ovf_store")
     unplugged = engine_disk("old-1", active=False)
