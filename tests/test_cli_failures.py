@@ -94,6 +94,7 @@ def test_an_unexpected_exception_is_one_line_naming_a_bug_and_the_way_to_report_
 @pytest.mark.parametrize(("cli", "args"), [
     (rscan_cli, ["--traceback", "--replay", str(REPLAY), "--no-db"]),
     (vminv_cli, ["--traceback", "ls", "--db", "{db}"]),
+    (vminv_cli, ["ls", "--traceback", "--db", "{db}"]),
 ])
 def test_traceback_option_re_raises(buggy, tmp_path, cli, args):
     args = [a.format(db=tmp_path / "inv.db") for a in args]

@@ -65,10 +65,21 @@ def _remember_traceback(ctx: click.Context, _param: click.Parameter, value: bool
         ctx.find_root().meta[_TRACEBACK_KEY] = True
 
 
+_TRACEBACK_HELP = f"On any error show Python's traceback instead of one line (for bug reports; also {TRACEBACK_ENV}=1)."
+
 traceback_option = click.option(
-    "--traceback", is_flag=True, expose_value=False, is_eager=True, callback=_remember_traceback,
-    help=f"On any error show Python's traceback instead of one line (for bug reports; also {TRACEBACK_ENV}=1).",
+    "--traceback", is_flag=True, expose_value=False, is_eager=True, callback=_remember_traceback, help=_TRACEBACK_HELP,
 )
+
+
+def _add_traceback_option(command: click.Command) -> None:
+    """Give ``command`` (and every subcommand of a group) ``--traceback`` too: ``vminv ls --traceback`` works."""
+    if not any(isinstance(p, click.Option) and "--traceback" in p.opts for p in command.params):
+        command.params.append(click.Option(["--traceback"], is_flag=True, expose_value=False, is_eager=True,
+                                           callback=_remember_traceback, help=_TRACEBACK_HELP))
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _add_traceback_option(sub)
 
 
 def traceback_wanted() -> bool:
@@ -185,8 +196,15 @@ class MappedErrorsCommand(click.Command):
 
 
 class MappedErrorsGroup(click.Group):
-    """A group that maps every exception of itself and of all its subcommands (``vminv``)."""
+    """A group that maps every exception of itself and of all its subcommands (``vminv``).
+
+    ``--traceback`` is accepted before the subcommand and after it alike.
+    """
 
     def invoke(self, ctx: click.Context) -> Any:
         with mapped_errors():
             return super().invoke(ctx)
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        _add_traceback_option(cmd)
+        super().add_command(cmd, name)
