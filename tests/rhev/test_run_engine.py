@@ -8,7 +8,7 @@ import sqlite3
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.rhev.conftest import HOSTS_DIR
-from tests.unattended.conftest import vminv
+from tests.unattended.conftest import ansible_values, vminv
 
 
 def _config(tmp_path, engine, pki, fail_on: str) -> str:
@@ -72,7 +72,7 @@ def test_the_engines_guest_addresses_give_ansible_host_where_libvirt_has_none(st
     engine = start_engine()
     vminv("run", "site", "--config", _config(tmp_path, engine, pki, "never"))
     exported = vminv("export", "--format", "ansible", "--db", str(tmp_path / "inv.db"))
-    web01 = json.loads(exported.stdout)["_meta"]["hostvars"]["web01"]
+    web01 = ansible_values(json.loads(exported.stdout)["_meta"]["hostvars"]["web01"])
     assert web01["vminv_engine_ips"] == ["10.0.10.21", "fe80::21a:4aff:fe16:101"]
     assert web01["ansible_host"] == "10.0.10.21"  # the global IPv4, not the link-local IPv6
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
@@ -47,3 +48,14 @@ def write_config(tmp_path: Path, hosts_dir: Path) -> Callable[[str], Path]:
         return path
 
     return write
+
+
+def ansible_values(value: Any) -> Any:
+    """What Ansible reads from values marked ``{"__ansible_unsafe": TEXT}``: the plain strings."""
+    if isinstance(value, dict):
+        if set(value) == {"__ansible_unsafe"}:
+            return value["__ansible_unsafe"]
+        return {key: ansible_values(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [ansible_values(item) for item in value]
+    return value

@@ -8,7 +8,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from tests.unattended.conftest import vminv
+from tests.unattended.conftest import ansible_values, vminv
 from vminv import inventory
 from vminv.cli.rscan import cli as rscan
 from vminv.errors import UsageError
@@ -71,7 +71,7 @@ def test_ansible_host_comes_from_the_scanned_addresses(tmp_path):
                       'write = "w"\naddresses = ["lease", "arp"]\n')
     assert vminv("run", "one", "--config", str(config)).exit_code == 0
     exported = json.loads(vminv("export", "--format", "ansible", "--db", str(tmp_path / "inv.db")).stdout)
-    host = exported["_meta"]["hostvars"]["test"]
+    host = ansible_values(exported["_meta"]["hostvars"]["test"])
     assert host["ansible_host"] == "192.168.122.3"
     assert host["vminv_addresses"] == ["192.168.122.3/24", "192.168.122.3/24"]
     assert (host["vminv_autostart"], host["vminv_persistent"]) == (False, True)

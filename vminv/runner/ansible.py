@@ -7,6 +7,13 @@ Host variables carry the record under a ``vminv_`` prefix so that they never
 shadow Ansible's own variables; ``ansible_host`` is the guest's address when a
 scan with ``--addresses`` found one (see :func:`ansible_host`).
 
+Ansible templates the variables an inventory script gives (``{{ ... }}`` runs
+on the controller, ``lookup('pipe', ...)`` included), and a MAC address or a
+guest-agent address is the guest owner's text. So every text of a host's
+variables is written with Ansible's own mark ``{"__ansible_unsafe": TEXT}``
+(:func:`untemplated`): Ansible reads the same string and never templates it;
+``ansible-inventory --list`` prints the same marks.
+
 Guest names come from the hypervisors and are hostile: a name Ansible could
 mistake for an option or a pattern (anything but letters, digits, ``.``,
 ``_`` and ``-``, or a leading ``-``) is left out and reported. A name found
@@ -38,6 +45,17 @@ class AnsibleInventory:
     def host(self, name: str) -> dict[str, Any]:
         """What `--host NAME` prints: the host's variables, ``{}`` for an unknown host."""
         return dict(self.document["_meta"]["hostvars"].get(name, {}))
+
+
+def untemplated(value: Any) -> Any:
+    """``value`` with every string (also inside lists and mappings) marked unsafe for Ansible's templating."""
+    if isinstance(value, str):
+        return {"__ansible_unsafe": value}
+    if isinstance(value, list | tuple):
+        return [untemplated(item) for item in value]
+    if isinstance(value, dict):
+        return {key: untemplated(item) for key, item in value.items()}
+    return value
 
 
 def group_name(prefix: str, value: str) -> str:
@@ -112,7 +130,7 @@ def build_inventory(guests: Iterable[GuestFacts]) -> AnsibleInventory:
         if address is not None:
             hostvars[guest.node]["ansible_host"] = address
     document: dict[str, Any] = {
-        "_meta": {"hostvars": hostvars},
+        "_meta": {"hostvars": {node: untemplated(variables) for node, variables in hostvars.items()}},
         "all": {"children": sorted(groups)},
     }
     for name in sorted(groups):
