@@ -7,6 +7,7 @@ needs (a name, a UUID, a memory size that converts).
 
 from __future__ import annotations
 
+import re
 import string
 from collections.abc import Iterable
 from typing import NamedTuple
@@ -31,6 +32,23 @@ DOMAIN_STATES = {
     6: "crashed",
     7: "pmsuspended",
 }
+
+# A <graphics> start tag; attribute values may hold '>' (legal in XML).
+_GRAPHICS_TAG = re.compile(r"""<graphics\b(?:[^>"']|"[^"]*"|'[^']*')*>""")
+_PASSWD_ATTRIBUTE = re.compile(r"""\s+passwd\s*=\s*(?:"[^"]*"|'[^']*')""")
+
+
+def without_graphics_passwords(xml: str) -> str:
+    """The domain XML with every ``<graphics passwd=...>`` attribute removed.
+
+    A read-only connection never shows the password, but a replay folder
+    saved with ``virsh dumpxml --security-info`` does; the XML we keep (the
+    inventory's kvm_nodedata, ``rscan --save``) must not carry it. The record
+    keeps only whether a password is set.
+    """
+    if "passwd" not in xml:
+        return xml
+    return _GRAPHICS_TAG.sub(lambda tag: _PASSWD_ATTRIBUTE.sub("", tag.group(0)), xml)
 
 
 def state_name(code: int | None) -> str:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from vminv import __version__
 from vminv.errors import DomainXMLError, ReplayError
-from vminv.scanner.domainxml import DOMAIN_STATES, parse_domain
+from vminv.scanner.domainxml import DOMAIN_STATES, parse_domain, without_graphics_passwords
 from vminv.scanner.hostfacts import checked_facts
 from vminv.scanner.model import DomainProblem, GuestRecord, HostFacts, HostResult, ScanResult
 from vminv.scanner.noderange import natural_sorted
@@ -181,7 +181,7 @@ def _replay_host(
         seen.add(record.uuid)
         guests.append(record)
         if domain_xml is not None:
-            domain_xml[(host, record.uuid)] = text
+            domain_xml[(host, record.uuid)] = without_graphics_passwords(text)
     return HostResult(
         name=host, uri=stored_uri or uri, status="ok", error_class=None, error=None, facts=facts,
         duration_s=time.monotonic() - started, guest_count=len(guests), problems=tuple(problems),

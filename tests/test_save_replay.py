@@ -151,3 +151,25 @@ def test_saving_a_replay_onto_itself_is_refused(tmp_path):
     source = _replay(tmp_path, ["web01"])
     result = run("--replay", str(source), "--no-db", "--save", str(source))
     assert result.exit_code == 2 and "folder being replayed" in result.stderr
+
+
+def test_a_graphics_password_in_replayed_xml_never_reaches_the_inventory_or_a_save(tmp_path):
+    # virsh dumpxml --security-info shows the VNC/SPICE password; what we keep must not.
+    secret = "s3cr3t>pw"
+    xml = WEB01.replace("<graphics type='vnc'", f"<graphics type='vnc' passwd='{secret}'", 1)
+    assert secret in xml
+    folder = tmp_path / "in" / "kvmhost1"
+    folder.mkdir(parents=True)
+    (folder / "web01.xml").write_text(xml, encoding="utf-8")
+    db, saved = tmp_path / "inv.db", tmp_path / "saved"
+    result = run("kvmhost1", "--replay", str(tmp_path / "in"), "--db", str(db), "-w", "--save", str(saved),
+                 "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert '"password_set": true' in result.stdout
+    kept = Rows(db).scalar("SELECT xml FROM kvm_nodedata WHERE node = 'web01'")
+    assert "<graphics type='vnc'" in kept and "passwd" not in kept
+    stored = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith("inv.db"))
+    assert secret.encode() not in stored
+    for path in saved.rglob("*"):
+        if path.is_file():
+            assert secret not in path.read_text(encoding="utf-8"), path
