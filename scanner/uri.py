@@ -83,11 +83,8 @@ URI_PASSWORD_WARNING = (
 )
 
 
-def uri_without_password(uri: str) -> str:
-    """``uri`` with the password removed from ``user:password@``: the form stored, shown and opened.
-
-    Never raises: it also cleans what a malformed or old stored URI holds.
-    """
+def _with_password_as(uri: str, replacement: str | None) -> str:
+    """``uri`` with the password of ``user:password@`` replaced (``None``: removed with its ``:``)."""
     found = _AUTHORITY.match(uri)
     if found is None or "@" not in found["authority"]:
         return uri
@@ -95,7 +92,22 @@ def uri_without_password(uri: str) -> str:
     if ":" not in userinfo:
         return uri
     user = userinfo.partition(":")[0]
+    if replacement is not None:
+        return f"{found['head']}{user}:{replacement}@{hostport}{uri[found.end():]}"
     return f"{found['head']}{user + '@' if user else ''}{hostport}{uri[found.end():]}"
+
+
+def uri_without_password(uri: str) -> str:
+    """``uri`` with the password removed from ``user:password@``: the form stored, shown and opened.
+
+    Never raises: it also cleans what a malformed or old stored URI holds.
+    """
+    return _with_password_as(uri, None)
+
+
+def uri_password_masked(uri: str, mask: str = "********") -> str:
+    """``uri`` with the password of ``user:password@`` shown as ``mask`` (a setting shown as written)."""
+    return _with_password_as(uri, mask)
 
 
 def has_password(uri: str) -> bool:

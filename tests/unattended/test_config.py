@@ -65,6 +65,15 @@ def test_show_masks_secrets_and_names_sources():
     assert "s3cret" not in repr(rows) and "s3cret" not in repr(resolve_profile(parse_config(GOOD, "c"), "prod"))
 
 
+def test_show_masks_a_password_inside_a_uri_or_engine_url():
+    text = ('[profiles.p]\nnoderange = "h1"\nuri = "qemu+ssh://root:S3cretUri@{host}/system"\n'
+            '[profiles.p.engine]\nurl = "https://admin%40internal:S3cretUrl@engine.example/api"\n')
+    rows = {key: value for key, value, _ in show_profile(resolve_profile(parse_config(text, "c"), "p"))}
+    assert rows["uri"] == "qemu+ssh://root:********@{host}/system"
+    assert rows["engine.url"] == "https://admin%40internal:********@engine.example/api"
+    assert "S3cret" not in repr(rows)
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [

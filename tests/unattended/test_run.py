@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -166,3 +167,20 @@ def test_config_show_masks_secrets(write_config, tmp_path):
     assert document["settings"]["timeout"] == {"value": "20.0", "from": "defaults"}
     listing = vminv("config", "show", "--config", str(config))
     assert listing.stdout.endswith("profiles lab\n")
+
+
+def test_the_json_log_escapes_unprintable_text_and_an_unrecorded_scan_is_private(write_config, tmp_path):
+    # The failed write's error quotes the inventory's name: a bidi override and a C1 CSI in it
+    # reach the log as JSON's own escapes (a `tail` of the log shows them literally), exact when parsed.
+    config = write_config()
+    broken = tmp_path / "b\u202e\x9b.db"
+    broken.write_text("this is not a database")
+    log = tmp_path / "run.jsonl"
+    result = vminv("run", "lab", "--config", str(config), "--db", str(broken), "--log-json", str(log))
+    assert result.exit_code == 1
+    lines = log.read_text(encoding="utf-8").splitlines()
+    assert lines and all(line.isprintable() for line in lines)
+    write = next(json.loads(line) for line in lines if json.loads(line)["step"] == "write")
+    assert str(broken) in write["error"]
+    (saved,) = tmp_path.glob("b*.db.unrecorded-*.json")
+    assert stat.S_IMODE(saved.stat().st_mode) == 0o600

@@ -36,6 +36,7 @@ from vminv.cli.common import (
 from vminv.errors import UsageError
 from vminv.inventory.errors import WriterBusyError
 from vminv.runner.config import ConfigError, Profile, config_candidates, parse_config, resolve_profile
+from vminv.textsafe import json_terminal_safe
 
 CONFIG_ENV = "VMINV_CONFIG"
 
@@ -150,7 +151,8 @@ class _JsonLog:
 
     def __call__(self, record: Mapping[str, Any]) -> None:
         if self.handle is not None:
-            self.handle.write(json.dumps(dict(record), ensure_ascii=False, default=str) + "\n")
+            # Engine and libvirt texts reach the log: unprintable characters as JSON's own \u escapes.
+            self.handle.write(json_terminal_safe(json.dumps(dict(record), ensure_ascii=False, default=str)) + "\n")
             self.handle.flush()
 
 

@@ -28,6 +28,7 @@ from typing import Any
 
 from vminv.errors import UsageError
 from vminv.runner.tomllines import key_line
+from vminv.scanner.uri import uri_password_masked
 
 PROFILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 WRITE_MODES = {"none": None, "w": "w", "-w": "w", "u": "u", "-u": "u", "n": "n", "-n": "n"}
@@ -37,6 +38,7 @@ ENGINE_WRITE_MODES = {"none": None, "w": "w", "-w": "w", "u": "u", "-u": "u"}
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 ADDRESS_SOURCES = ("lease", "agent", "arp")
 SECRET_KEYS = frozenset({"password"})
+URI_KEYS = frozenset({"uri", "engine.url"})  # shown with the password of user:password@ masked
 
 
 class ConfigError(UsageError):
@@ -386,6 +388,8 @@ def show_profile(profile: Profile) -> list[tuple[str, str, str]]:
         source = profile.sources.get(key, "built-in")
         if key.rsplit(".", 1)[-1] in SECRET_KEYS and value:
             value = "********"
+        elif key in URI_KEYS and isinstance(value, str):
+            value = uri_password_masked(value)  # user:password@ in a URI is a secret too
         rows.append((key, "" if value is None else str(value), source))
 
     flat: dict[str, Any] = {

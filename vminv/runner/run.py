@@ -11,6 +11,7 @@ The whole run holds the inventory's writer lock (:mod:`inventory.lock`).
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
@@ -180,8 +181,11 @@ class _Runner:
         """Never lose a scan: its JSON beside the inventory that would not take it."""
         path = self.db_path.with_name(f"{self.db_path.name}.unrecorded-{_stamp(self.clock())}.json")
         try:
-            path.write_text(json.dumps(scan.to_dict(), ensure_ascii=False) + "\n", encoding="utf-8")
-        except OSError:
+            # Private like the inventory it stands in for: it describes the whole fleet.
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(json.dumps(scan.to_dict(), ensure_ascii=False) + "\n")
+        except (OSError, UnicodeError):
             return None
         return path
 
