@@ -87,6 +87,21 @@ def test_paths_with_specifiers_are_escaped(write_config, tmp_path):
     assert "100\\%/config.toml" in cron.stdout
 
 
+def test_a_user_or_path_cannot_add_a_directive_or_a_crontab_line(write_config, tmp_path):
+    injected = vminv("schedule", "lab", "--config", str(write_config()), "--user", "root\nExecStartPre=/bin/id")
+    assert injected.exit_code == 2 and "ExecStartPre" not in injected.stdout
+    assert "is not a user name" in injected.stderr
+    assert vminv("schedule", "lab", "--config", str(write_config()), "--user", "%n").exit_code == 2
+    odd = tmp_path / "x\nExecStartPre=!/bin" / "sh"
+    odd.mkdir(parents=True)
+    config = odd / "config.toml"
+    config.write_text(write_config().read_text())
+    for extra in ((), ("--cron",)):
+        result = vminv("schedule", "lab", "--config", str(config), *extra)
+        assert result.exit_code == 2 and result.stdout == "", result.stdout
+        assert "holds a line break or control character" in result.stderr
+
+
 @pytest.mark.parametrize(("text", "calendar", "cron"), [
     ("5m", "*-*-* *:00/5:00", "*/5 * * * *"),
     ("1h", "*-*-* *:00:00", "0 * * * *"),

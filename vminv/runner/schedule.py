@@ -68,7 +68,7 @@ def _systemd_word(word: str) -> str:
 
 
 def _path_setting(path: Path) -> str:
-    text = str(path).replace("%", "%%")
+    text = _one_line("path", str(path)).replace("%", "%%")
     if re.search(r"\s", text):
         raise UsageError(f"path {path} holds white space", "systemd's path settings cannot name it; move it")
     return text
@@ -98,8 +98,21 @@ def writable_paths(profile: Profile, db_path: Path) -> list[Path]:
     return unique
 
 
+# A user name systemd and cron take as one (no specifier, no line break), or a numeric uid.
+_USER = re.compile(r"^(?:[A-Za-z_][A-Za-z0-9_.-]{0,30}\$?|[0-9]{1,10})$")
+
+
+def _one_line(what: str, text: str) -> str:
+    """``text`` unless a character could end the unit's or crontab's line (or hide): one is refused."""
+    if not text.isprintable():
+        raise UsageError(f"the {what} {text!r} holds a line break or control character",
+                         "a unit or crontab line cannot carry it; rename it")
+    return text
+
+
 def run_command(profile: Profile, vminv: Path, config: Path, wait_s: float) -> list[str]:
-    return [str(vminv), "run", profile.name, "--config", str(config), "-q", "--wait", f"{wait_s:g}"]
+    words = [str(vminv), "run", profile.name, "--config", str(config), "-q", "--wait", f"{wait_s:g}"]
+    return [_one_line("path", word) for word in words]
 
 
 def systemd_units(profile: Profile, every: Every, *, vminv: Path, config: Path, db_path: Path,
@@ -113,6 +126,8 @@ def systemd_units(profile: Profile, every: Every, *, vminv: Path, config: Path, 
     for what, path in (("vminv program", vminv), ("configuration file", config), ("inventory", db_path)):
         if not path.is_absolute():
             raise UsageError(f"the {what} path {path} is not absolute", "give absolute paths in the unit")
+    if user is not None and not _USER.fullmatch(user):
+        raise UsageError(f"user {user!r} is not a user name", "give a name (letters, digits, '_', '.', '-') or a uid")
     name = unit_name(profile.name)
     # A run still waiting for the lock when the next one is due gives way to it.
     wait_s = max(0, every.seconds // 2)
