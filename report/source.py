@@ -187,7 +187,7 @@ def _host_outcomes(db: Any, scan_id: int) -> list[HostOutcome]:
     for host, status, started in db.execute(
         "SELECT host, status, started FROM (SELECT sh.host, sh.status, s.started,"
         " ROW_NUMBER() OVER (PARTITION BY sh.host ORDER BY sh.scan_id DESC) AS n"
-        " FROM scan_hosts sh JOIN scans s ON s.id = sh.scan_id WHERE sh.scan_id <= ?) WHERE n <= ? ORDER BY host, n",
+        " FROM scan_hosts sh JOIN scans s ON s.id = sh.scan_id WHERE sh.scan_id <= ?) AS recent WHERE n <= ? ORDER BY host, n",
         [scan_id, OUTCOME_HISTORY],
     ):
         recent.setdefault(host, []).append(status)

@@ -128,3 +128,15 @@ def test_where_the_configuration_is_looked_for(tmp_path):
         (tmp_path / ".config" / "vminv" / "config.toml", False),
         (Path("/etc/vminv/config.toml"), False),
     ]
+
+
+def test_a_postgresql_db_stays_a_uri_and_a_password_in_it_is_refused_unprinted():
+    text = '[profiles.pg]\nnoderange = "h1"\ndb = "postgresql://vminv@db.example.com/inventory"\n'
+    profile = resolve_profile(parse_config(text, "c.toml"), "pg")
+    assert profile.db == "postgresql://vminv@db.example.com/inventory"
+    assert ("db", "postgresql://vminv@db.example.com/inventory") in {(k, v) for k, v, _ in show_profile(profile)}
+    for uri in ("postgresql://vminv:hunter2@db.example.com/inventory", "postgres://db/inv?password=hunter2"):
+        with pytest.raises(ConfigError) as caught:
+            parse_config(f'[profiles.pg]\nnoderange = "h1"\ndb = "{uri}"\n', "c.toml")
+        assert "c.toml" in caught.value.message and "holds a password" in caught.value.message
+        assert "hunter2" not in str(caught.value) and "hunter2" not in (caught.value.hint or "")

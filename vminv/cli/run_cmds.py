@@ -19,7 +19,6 @@ import click
 from click.core import ParameterSource
 
 from vminv.cli.common import (
-    DEFAULT_DB,
     EXIT_CONFLICTS,
     EXIT_ERROR,
     EXIT_FINDINGS,
@@ -30,11 +29,13 @@ from vminv.cli.common import (
     handle_errors,
     render_json,
     render_table,
+    resolve_db_path,
     seconds,
     warn,
 )
 from vminv.errors import UsageError
 from vminv.inventory.errors import WriterBusyError
+from vminv.inventory.location import Location
 from vminv.runner.config import ConfigError, Profile, config_candidates, parse_config, resolve_profile
 from vminv.textsafe import json_terminal_safe
 
@@ -72,13 +73,15 @@ def load_profile(config_option_value: str | None, name: str, overrides: Mapping[
     return path, resolve_profile(parse_config(text, str(path)), name, overrides)
 
 
-def db_path_for(option: str | None, profile: Profile) -> Path:
-    """``--db``, else the profile's ``db``, else ``$VMINV_DB``, else the per-user default."""
-    if option:
-        return Path(option).expanduser()
-    if profile.db is not None:
-        return profile.db
-    return Path(os.environ.get("VMINV_DB") or DEFAULT_DB).expanduser()
+def db_path_for(option: str | None, profile: Profile) -> Location:
+    """``--db``, else the profile's ``db``, else ``$VMINV_DB``, else the per-user default (as every command)."""
+    return resolve_db_path(option or (str(profile.db) if profile.db is not None else None))
+
+
+def unrecorded_dir() -> Path:
+    """Where a scan a PostgreSQL inventory would not take is saved: ``$XDG_STATE_HOME/vminv``."""
+    state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(state) / "vminv"
 
 
 @click.group("config")
@@ -201,7 +204,7 @@ def run_command(profile: str, config_path: str | None, db_option: str | None, qu
             raise UsageError(f"cannot open the JSON log {resolved.log_json}: {exc.strerror}") from None
     log = _JsonLog(handle)
     try:
-        outcome = run_profile(resolved, db, secrets=secrets, log=log)
+        outcome = run_profile(resolved, db, secrets=secrets, log=log, unrecorded_dir=unrecorded_dir())
         log({"step": "run", **outcome.to_dict(), "summary": outcome.summary_line()})
     except WriterBusyError as exc:
         # A monitor reading the log sees the skipped run too, not only the absence of a line.
@@ -261,7 +264,8 @@ def schedule_command(profile: str, every_text: str, as_cron: bool, install: bool
     every = parse_every(every_text)
     config, resolved = load_profile(config_path, profile)
     config = config.resolve()
-    db = db_path_for(db_option, resolved).resolve()
+    db = db_path_for(db_option, resolved)
+    db = db.resolve() if isinstance(db, Path) else db
     if as_cron:
         if install:
             raise UsageError("--cron and --install cannot be combined", "add the line with `crontab -e`")

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from vminv.errors import UsageError
+from vminv.inventory.location import is_postgres_url, parse_location
 from vminv.runner.tomllines import key_line
 from vminv.scanner.uri import uri_password_masked
 
@@ -54,6 +55,18 @@ def _is_str(value: Any) -> str | None:
 
 def _nonempty_str(value: Any) -> str | None:
     return _is_str(value) or (None if value.strip() else "must not be empty")
+
+
+def _db_value(value: Any) -> str | None:
+    """A file path, or a ``postgresql://`` URI that holds no password (refused like ``--db``; the URI is never echoed)."""
+    problem = _nonempty_str(value)
+    if problem or not is_postgres_url(value):
+        return problem
+    try:
+        parse_location(value)
+    except UsageError as exc:
+        return f"is refused: {exc.message} ({exc.hint})" if exc.hint else f"is refused: {exc.message}"
+    return None
 
 
 def _is_bool(value: Any) -> str | None:
@@ -144,7 +157,7 @@ PROFILE_KEYS: dict[str, Check] = {
     "write": _one_of(WRITE_MODES),
     "follow_moves": _is_bool,
     "addresses": _list_of(ADDRESS_SOURCES),
-    "db": _nonempty_str,
+    "db": _db_value,
     "wait": _number_range(0, 86400),
     "metrics_file": _nonempty_str,
     "log_json": _nonempty_str,
@@ -280,7 +293,7 @@ class Profile:
     write: str | None = None  # None, "w", "u" or "n"
     follow_moves: bool = False
     addresses: tuple[str, ...] = ()
-    db: Path | None = None
+    db: Path | str | None = None  # a file, or a postgresql:// URI kept as text (no password)
     wait_s: float = 0.0
     metrics_file: Path | None = None
     log_json: Path | None = None
@@ -367,7 +380,7 @@ def resolve_profile(config: ConfigFile, name: str, overrides: Mapping[str, Any] 
         write=WRITE_MODES[values.get("write", "none")],
         follow_moves=values.get("follow_moves", False),
         addresses=tuple(values.get("addresses", ())),
-        db=_path(values.get("db")),
+        db=values["db"] if is_postgres_url(values.get("db") or "") else _path(values.get("db")),
         wait_s=float(values.get("wait", 0.0)),
         metrics_file=_path(values.get("metrics_file")),
         log_json=_path(values.get("log_json")),

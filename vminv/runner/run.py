@@ -22,6 +22,7 @@ from typing import Any
 
 from vminv import inventory
 from vminv.errors import VminvError
+from vminv.inventory.location import Location
 from vminv.inventory.lock import writer_lock
 from vminv.inventory.report import WriteReport
 from vminv.runner.config import SEVERITIES, Profile
@@ -57,7 +58,7 @@ class StepResult:
 @dataclass
 class RunOutcome:
     profile: str
-    db_path: Path
+    db_path: Location
     started: str
     steps: list[StepResult] = field(default_factory=list)
     scan: ScanResult | None = None
@@ -125,10 +126,11 @@ def _stamp(now: datetime) -> str:
 
 
 class _Runner:
-    def __init__(self, profile: Profile, db_path: Path, secrets: RunSecrets, log: LogSink | None,
-                 clock: Callable[[], datetime]) -> None:
+    def __init__(self, profile: Profile, db_path: Location, secrets: RunSecrets, log: LogSink | None,
+                 clock: Callable[[], datetime], unrecorded_dir: Path | None = None) -> None:
         self.profile = profile
         self.db_path = db_path
+        self.unrecorded_dir = unrecorded_dir
         self.secrets = secrets
         self.log = log
         self.clock = clock
@@ -178,10 +180,17 @@ class _Runner:
         return {"scan_id": report.scan_id, "mode": report.mode, **report.counts()}
 
     def _save_unrecorded(self, scan: ScanResult) -> Path | None:
-        """Never lose a scan: its JSON beside the inventory that would not take it."""
-        path = self.db_path.with_name(f"{self.db_path.name}.unrecorded-{_stamp(self.clock())}.json")
+        """Never lose a scan: its JSON beside the inventory file, or in ``unrecorded_dir`` (PostgreSQL)."""
+        name = f"unrecorded-{_stamp(self.clock())}.json"
+        if isinstance(self.db_path, Path):
+            path = self.db_path.with_name(f"{self.db_path.name}.{name}")
+        elif self.unrecorded_dir is not None:
+            path = self.unrecorded_dir / f"inventory.{name}"
+        else:
+            return None
         try:
             # Private like the inventory it stands in for: it describes the whole fleet.
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 handle.write(json.dumps(scan.to_dict(), ensure_ascii=False) + "\n")
@@ -287,20 +296,23 @@ class _Runner:
 
 def run_profile(
     profile: Profile,
-    db_path: Path,
+    db_path: Location,
     *,
     secrets: RunSecrets | None = None,
     log: LogSink | None = None,
     clock: Callable[[], datetime] | None = None,
+    unrecorded_dir: Path | None = None,
 ) -> RunOutcome:
     """Run ``profile`` once against the inventory at ``db_path``.
 
     :param log: called with one JSON-able mapping as each step ends
     :param clock: the current time (for tests); default the clock, in UTC
+    :param unrecorded_dir: where a scan a PostgreSQL inventory would not take is
+        saved (a file inventory keeps it beside the file)
     :raises WriterBusyError: another writer holds the inventory (after ``profile.wait_s``)
     """
     now = clock or (lambda: datetime.now(UTC))
-    runner = _Runner(profile, db_path, secrets or RunSecrets(), log, now)
+    runner = _Runner(profile, db_path, secrets or RunSecrets(), log, now, unrecorded_dir)
     started = time.monotonic()
     with writer_lock(db_path, profile.wait_s):
         for name in STEPS:

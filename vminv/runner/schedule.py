@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vminv.errors import UsageError
+from vminv.inventory.location import Location
 from vminv.runner.config import Profile
 
 UNIT_DIR = Path("/etc/systemd/system")
@@ -81,9 +82,9 @@ def _template_dir(template: str) -> Path:
     return path if fixed.endswith("/") else path.parent
 
 
-def writable_paths(profile: Profile, db_path: Path) -> list[Path]:
-    """What the run writes: the inventory's directory, then metrics, log, reports, known_hosts."""
-    paths = [db_path.parent]
+def writable_paths(profile: Profile, db_path: Location) -> list[Path]:
+    """What the run writes: the inventory's directory (a file inventory), then metrics, log, reports, known_hosts."""
+    paths = [db_path.parent] if isinstance(db_path, Path) else []
     for file in (profile.metrics_file, profile.log_json):
         if file is not None:
             paths.append(file.parent)
@@ -115,7 +116,7 @@ def run_command(profile: Profile, vminv: Path, config: Path, wait_s: float) -> l
     return [_one_line("path", word) for word in words]
 
 
-def systemd_units(profile: Profile, every: Every, *, vminv: Path, config: Path, db_path: Path,
+def systemd_units(profile: Profile, every: Every, *, vminv: Path, config: Path, db_path: Location,
                   user: str | None = None) -> dict[str, str]:
     """``{file name: text}`` of the service and the timer.
 
@@ -123,7 +124,10 @@ def systemd_units(profile: Profile, every: Every, *, vminv: Path, config: Path, 
     :param config: absolute path of the configuration file
     :raises UsageError: a relative path, or one systemd cannot name
     """
-    for what, path in (("vminv program", vminv), ("configuration file", config), ("inventory", db_path)):
+    named = [("vminv program", vminv), ("configuration file", config)]
+    if isinstance(db_path, Path):
+        named.append(("inventory", db_path))
+    for what, path in named:
         if not path.is_absolute():
             raise UsageError(f"the {what} path {path} is not absolute", "give absolute paths in the unit")
     if user is not None and not _USER.fullmatch(user):
@@ -132,7 +136,13 @@ def systemd_units(profile: Profile, every: Every, *, vminv: Path, config: Path, 
     # A run still waiting for the lock when the next one is due gives way to it.
     wait_s = max(0, every.seconds // 2)
     exec_start = " ".join(_systemd_word(w) for w in run_command(profile, vminv, config, wait_s))
-    rw = [_path_setting(db_path.parent)] + [f"-{_path_setting(p)}" for p in writable_paths(profile, db_path)[1:]]
+    # The inventory's directory must exist; the others may not yet ("-"). A PostgreSQL
+    # inventory needs no path; a scan it would not take goes to the state directory.
+    own = 1 if isinstance(db_path, Path) else 0
+    rw = [_path_setting(p) for p in writable_paths(profile, db_path)[:own]]
+    rw += [f"-{_path_setting(p)}" for p in writable_paths(profile, db_path)[own:]]
+    state = "" if own else "StateDirectory=vminv\nEnvironment=XDG_STATE_HOME=%S\n"
+    rw_line = f"ReadWritePaths={' '.join(rw)}\n" if rw else ""
     user_line = f"User={user}\n" if user else ""
     service = f"""[Unit]
 Description=vminv: scan KVM hosts and update the inventory (profile {profile.name})
@@ -149,8 +159,7 @@ Nice=10
 UMask=0027
 NoNewPrivileges=yes
 ProtectSystem=strict
-ReadWritePaths={" ".join(rw)}
-ProtectHome=read-only
+{rw_line}{state}ProtectHome=read-only
 PrivateTmp=yes
 PrivateDevices=yes
 ProtectKernelTunables=yes
