@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from vminv.errors import UsageError
 from vminv.report.source import EngineFinding, HostOutcome, ReportInput
 from vminv.scanner.model import Disk, GuestRecord
 
@@ -22,6 +23,18 @@ SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}  # 0 is the
 
 ACTIVE_STATES = frozenset({"running", "paused", "blocked", "pmsuspended", "shutdown"})
 LOOPBACK = ("127.", "::1", "localhost", "socket", "none")
+
+
+# name -> (type, lowest, highest): the one statement of what a threshold may be,
+# checked here and by the configuration file's reader.
+THRESHOLD_BOUNDS: dict[str, tuple[type, float, float]] = {
+    "memory_overcommit": (float, 0.01, 1000),
+    "cpu_overcommit": (float, 0.01, 1000),
+    "shutoff_days": (int, 0, 36500),
+    "gone_days": (int, 0, 36500),
+    "failed_scans": (int, 1, 1_000_000),
+    "unscanned_days": (int, 0, 36500),
+}
 
 
 @dataclass(frozen=True)
@@ -34,6 +47,16 @@ class Thresholds:
     gone_days: int = 30  # a guest gone for longer than this (its record can be pruned)
     failed_scans: int = 3  # a host that failed this many scans in a row
     unscanned_days: int = 7  # a host not scanned for longer than this
+
+    def __post_init__(self) -> None:
+        for name, (kind, lowest, highest) in THRESHOLD_BOUNDS.items():
+            value = getattr(self, name)
+            # bool is an int to Python, not a threshold; NaN fails both comparisons.
+            if isinstance(value, bool) or not isinstance(value, int | float) or not lowest <= value <= highest:
+                raise UsageError(f"threshold {name} must be a number from {lowest:g} to {highest:g}, not {value!r}",
+                                 "give a value in that range")
+            if kind is int and value != int(value):
+                raise UsageError(f"threshold {name} must be a whole number, not {value!r}", "drop the fraction")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

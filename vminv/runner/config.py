@@ -28,6 +28,7 @@ from typing import Any
 
 from vminv.errors import UsageError
 from vminv.inventory.location import is_postgres_url, parse_location
+from vminv.report.health import THRESHOLD_BOUNDS
 from vminv.runner.tomllines import key_line
 from vminv.scanner.uri import uri_password_masked
 
@@ -130,12 +131,10 @@ RETENTION_KEYS: dict[str, Check] = {
 # fail_on and the report's health thresholds (vminv.report.health.Thresholds).
 HEALTH_KEYS: dict[str, Check] = {
     "fail_on": _one_of((*SEVERITIES, "never")),
-    "memory_overcommit": _number_range(0.01, 1000),
-    "cpu_overcommit": _number_range(0.01, 1000),
-    "shutoff_days": _int_range(0, 36500),
-    "gone_days": _int_range(0, 36500),
-    "failed_scans": _int_range(1, 1_000_000),
-    "unscanned_days": _int_range(0, 36500),
+    **{
+        name: (_int_range(int(lowest), int(highest)) if kind is int else _number_range(lowest, highest))
+        for name, (kind, lowest, highest) in THRESHOLD_BOUNDS.items()
+    },
 }
 TABLES: dict[str, dict[str, Check]] = {
     "engine": ENGINE_KEYS,
