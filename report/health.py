@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from vminv.errors import UsageError
-from vminv.report.source import EngineFinding, HostOutcome, ReportInput
+from vminv.report.source import EngineFinding, HostOutcome, ReportInput, parse_time
 from vminv.scanner.model import Disk, GuestRecord
 
 SEVERITIES = ("critical", "high", "medium", "low", "info")
@@ -92,18 +92,8 @@ def _where(record: GuestRecord) -> str:
     return f"{record.name}@{record.hypervisor}"
 
 
-def _time(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def _days(since: str | None, now: datetime) -> float | None:
-    moment = _time(since)
+    moment = parse_time(since)
     return None if moment is None else (now - moment) / timedelta(days=1)
 
 

@@ -147,7 +147,8 @@ def parse_since(text: str) -> int | datetime:
     raise UsageError(f"--since {text!r} is neither a scan id nor a date", "write e.g. --since 12 or --since 2024-05-01")
 
 
-def _parse_time(text: str | None) -> datetime | None:
+def parse_time(text: str | None) -> datetime | None:
+    """An ISO 8601 time as stored in the inventory (UTC when it has no zone); None if absent or unreadable."""
     if not text:
         return None
     try:
@@ -168,7 +169,7 @@ def _baseline_scan(db: Any, scan_id: int, since: int | datetime | None) -> int |
     if since is None:
         return rows[0][0] if rows else None
     for scan, started in rows:
-        moment = _parse_time(started)
+        moment = parse_time(started)
         if moment is not None and moment <= since:
             return int(scan)
     return int(rows[-1][0]) if rows else None  # the date is before every scan: the first one
