@@ -117,6 +117,15 @@ class Database:
             raise
         self.commit()
 
+    @contextmanager
+    def erasing_replaced_bytes(self) -> Iterator[None]:
+        """Within: what a statement overwrites or deletes does not stay readable in the database's files.
+
+        The base does nothing: PostgreSQL keeps old row versions in its own
+        files until VACUUM reuses them, which the server's owner controls.
+        """
+        yield
+
     # --- schema version -----------------------------------------------------------
 
     def schema_version(self) -> int:

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from vminv.inventory.db import Database
 from vminv.inventory.dialect import split_script
 from vminv.inventory.errors import SchemaVersionError
+from vminv.scanner.uri import text_without_uri_passwords, uri_without_password
 
 _XCAT_TABLES = """
 CREATE TABLE nodelist (
@@ -149,6 +150,24 @@ def _engine_guest_ips(db: Database) -> None:
     )
 
 
+def _uris_without_passwords(db: Database) -> None:
+    # Inventories written before this step hold libvirt URIs as they were given,
+    # ``root:pw@`` included (and libvirt's "Unable to parse URI ..." errors with
+    # them); now they are cut where they enter. The old rows are rewritten with
+    # the scanner's function; ensure_schema has the backend overwrite the old bytes.
+    for table, key in (("hosts", "name"), ("scan_hosts", "scan_id, host")):
+        found = db.execute(
+            f"SELECT {key}, uri, error FROM {table} WHERE uri LIKE ? OR error LIKE ?", ["%@%", "%@%"]
+        ).fetchall()
+        where = " AND ".join(f"{column.strip()} = ?" for column in key.split(","))
+        for *ids, uri, error in found:
+            db.execute(
+                f"UPDATE {table} SET uri = ?, error = ? WHERE {where}",
+                [None if uri is None else uri_without_password(uri),
+                 None if error is None else text_without_uri_passwords(error), *ids],
+            )
+
+
 Migration = Callable[[Database], None]
 
 # Append only: a released step is never edited, a change is a new step.
@@ -157,6 +176,7 @@ MIGRATIONS: tuple[tuple[str, Migration], ...] = (
     (FIRST_STEP, _initial_schema),
     ("xCAT nodegroup table", _nodegroup_table),
     ("engine guest addresses", _engine_guest_ips),
+    ("libvirt URIs without passwords", _uris_without_passwords),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -194,7 +214,8 @@ def ensure_schema(db: Database, writable: bool = True) -> None:
             "and is read-only here, so it cannot be migrated",
             "run rscan with this vminv as the file's owner once, or use the vminv that wrote it",
         )
-    with db.write_transaction():
+    # A migration may rewrite what must not stay readable in the file (a password).
+    with db.erasing_replaced_bytes(), db.write_transaction():
         version = db.schema_version()  # again: another process may have migrated meanwhile
         _check_version(db, version)
         if version == 0:

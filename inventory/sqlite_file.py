@@ -21,7 +21,8 @@ from __future__ import annotations
 import os
 import sqlite3
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +84,22 @@ class SqliteDatabase(Database):
         pages = int(self.conn.execute("PRAGMA page_count").fetchone()[0])
         free = int(self.conn.execute("PRAGMA freelist_count").fetchone()[0])
         return free / pages if pages else 0.0
+
+    @contextmanager
+    def erasing_replaced_bytes(self) -> Iterator[None]:
+        # secure_delete zeroes freed cells and pages, so the old bytes of a row
+        # that moved (another page, an overflow chain) are not left in free
+        # space (Debian builds SQLite with it on; others do not); the TRUNCATE
+        # checkpoint then copies the new pages over the old ones in the file at
+        # once and empties the -wal, whose older frames may hold the old pages.
+        before = int(self.conn.execute("PRAGMA secure_delete").fetchone()[0])
+        self.conn.execute("PRAGMA secure_delete = ON")
+        try:
+            yield
+        finally:
+            self.conn.execute(f"PRAGMA secure_delete = {before}")
+        if self.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
+            self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def vacuum(self) -> None:
         self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")

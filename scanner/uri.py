@@ -114,6 +114,14 @@ def has_password(uri: str) -> bool:
     return uri_without_password(uri) != uri
 
 
+_URI_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://\S+")
+
+
+def text_without_uri_passwords(text: str) -> str:
+    """``text`` (an error line) with :func:`uri_without_password` applied to every URI in it."""
+    return _URI_IN_TEXT.sub(lambda found: uri_without_password(found[0]), text)
+
+
 def _split(uri: str) -> SplitResult:
     try:
         return urlsplit(uri)

@@ -3,7 +3,7 @@
 libvirt's ssh transport cannot use it (and would pass ``root:pw`` to ssh's
 argv), so it is removed where a URI enters: the run's template, a stored
 per-host URI, ``vminv host set-uri``, a replay's ``host.json``; databases
-written before keep it on disk but never show it.
+written before are rewritten by a migration, their old bytes overwritten.
 """
 
 from __future__ import annotations
@@ -126,3 +126,62 @@ def test_vminv_run_removes_it_and_logs_the_warning(tmp_path: Path) -> None:
     assert records[0]["step"] == "scan" and records[0]["warnings"] == [URI_PASSWORD_WARNING]
     assert SECRET not in result.output and SECRET not in log.read_text()
     assert SECRET.encode() not in _db_bytes(db)
+
+
+OLD_PASSWORD = "Old-Pw1"  # in fixtures/inventory/v3-uri-passwords.sql
+
+
+def _old_inventory(db: Path) -> None:
+    """The fixture as an earlier vminv left it on disk: WAL mode, a -wal holding the last pages too."""
+    conn = sqlite3.connect(db, isolation_level=None)
+    conn.executescript((FIXTURES / "inventory" / "v3-uri-passwords.sql").read_text())
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("UPDATE hosts SET status = status")  # pages with the password in the -wal as well
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 3
+    conn.close()
+    assert OLD_PASSWORD.encode() in _db_bytes(db)
+
+
+def test_the_migration_rewrites_an_old_inventory_and_leaves_no_bytes(tmp_path: Path) -> None:
+    db = tmp_path / "inv.db"
+    _old_inventory(db)
+    result = CliRunner().invoke(rscan, ["kvmhost3", "--uri", f"test://{NODES}/{{host}}.xml", "--db", str(db), "-w"],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.stderr
+    assert OLD_PASSWORD.encode() not in _db_bytes(db)  # neither live rows nor freed space nor the -wal
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT uri, error FROM hosts WHERE name = 'kvmhost9'").fetchone() == (
+            "qemu+ssh://root@[kvmhost9/system", "internal error: Unable to parse URI qemu+ssh://root@[kvmhost9/system")
+        assert conn.execute("SELECT uri FROM hosts WHERE name = 'kvmhost1'").fetchone() == (
+            "qemu+ssh://admin@kvmhost1:2222/system",)
+        assert conn.execute("SELECT uri FROM scan_hosts WHERE scan_id = 1 ORDER BY position").fetchall() == [
+            ("qemu+ssh://root@kvmhost1/system?no_tty=1",), ("qemu+ssh://root@kvmhost2/system?no_tty=1",),
+            ("qemu+ssh://root@[kvmhost9/system",)]
+        assert conn.execute("SELECT COUNT(*) FROM guests").fetchone()[0] == 10 + 3  # nothing else lost
+
+
+def test_a_reader_that_may_write_migrates_too(tmp_path: Path) -> None:
+    db = tmp_path / "inv.db"
+    _old_inventory(db)
+    shown = CliRunner().invoke(vminv, ["host", "ls", "--db", str(db)], catch_exceptions=False)
+    assert shown.exit_code == 0 and OLD_PASSWORD not in shown.stdout
+    assert OLD_PASSWORD.encode() not in _db_bytes(db)
+
+
+@pytest.mark.postgres
+def test_the_migration_rewrites_a_postgresql_inventory(tmp_path: Path, pg_location) -> None:  # type: ignore[no-untyped-def]
+    from tests.inventory.rows import Rows
+    from vminv import inventory
+    from vminv.inventory import schema
+
+    inventory.set_host_uri(pg_location, "kvmhost1", "qemu+ssh://root@kvmhost1/system")
+    step = [name for name, _ in schema.MIGRATIONS].index("libvirt URIs without passwords") + 1
+    rows = Rows(pg_location)
+    rows.execute("UPDATE hosts SET uri = ?, error = ?",
+                 [f"qemu+ssh://root:{OLD_PASSWORD}@kvmhost1/system", f"bad qemu+ssh://u:{OLD_PASSWORD}@[x/ URI"])
+    rows.execute("DELETE FROM _migrations WHERE version >= ?", [step])  # as written before the step
+    inventory.set_host_uri(pg_location, "kvmhost2", "qemu+ssh://root@kvmhost2/system")  # a write: migrates
+    assert rows.query("SELECT name, uri, error FROM hosts ORDER BY name") == [
+        {"name": "kvmhost1", "uri": "qemu+ssh://root@kvmhost1/system", "error": "bad qemu+ssh://u@[x/ URI"},
+        {"name": "kvmhost2", "uri": "qemu+ssh://root@kvmhost2/system", "error": None},
+    ]
