@@ -92,7 +92,8 @@ def _advisory_lock(location: PostgresLocation, wait_s: float) -> Iterator[None]:
 
 @contextmanager
 def _file_lock(db_path: Path, wait_s: float) -> Iterator[Path]:
-    from vminv.inventory.sqlite_file import check_is_inventory, make_private_dirs
+    from vminv.inventory.sqlite_file import check_is_inventory
+    from vminv.privatedirs import make_private_dirs
 
     path = lock_path(db_path)
     if db_path.exists():

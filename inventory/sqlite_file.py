@@ -28,6 +28,7 @@ from typing import Any
 
 from vminv.inventory.db import BUSY_TIMEOUT_S, Database
 from vminv.inventory.errors import DamagedDatabaseError, DatabaseMissingError, InventoryError, SchemaVersionError
+from vminv.privatedirs import make_private_dirs
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 
@@ -131,23 +132,6 @@ def _recover_hint(db_path: Path) -> str:
 
 
 # --- creating the file privately ------------------------------------------------------
-
-
-def make_private_dirs(directory: Path) -> None:
-    """Create ``directory`` and missing parents, each new one 0700 (existing ones untouched)."""
-    missing = []
-    current = directory
-    while not current.exists():
-        missing.append(current)
-        if current.parent == current:
-            break
-        current = current.parent
-    for path in reversed(missing):
-        try:
-            path.mkdir(mode=0o700)
-        except FileExistsError:
-            continue  # another process made it meanwhile: it is theirs, not ours to chmod
-        os.chmod(path, 0o700)  # mkdir's mode is filtered by the umask
 
 
 def _create_private_file(db_path: Path) -> None:

@@ -21,6 +21,7 @@ from pathlib import Path
 import requests
 
 from vminv.errors import UsageError
+from vminv.privatedirs import make_private_dirs
 from vminv.rhev.errors import RhevConnectionError, RhevHTTPError, RhevProtocolError, RhevTimeoutError
 from vminv.rhev.settings import EngineSettings
 
@@ -95,7 +96,7 @@ def ca_destination(path: Path) -> Path:
     if path.is_dir():
         raise UsageError(f"--ca-file {path} is a folder", "name the file to write, e.g. ~/.config/vminv/rhevm-ca.pem")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dirs(path.parent)  # ~/.config/vminv: private, like the inventory's folder
     except OSError as exc:
         raise UsageError(f"cannot create the folder of --ca-file {path}: {exc.strerror or type(exc).__name__}",
                          "choose a file in a folder you can write") from None

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vminv.errors import ReplayError
+from vminv.privatedirs import make_private_dirs
 from vminv.scanner.model import GuestRecord, HostResult, ScanResult
 from vminv.scanner.replay import HOST_FILE
 
-FOLDER_MODE = 0o700
 FILE_MODE = 0o600
 # File names hold at most 255 bytes; the UUID, separator and suffix take 41 of them.
 _NAME_BYTES = 160
@@ -62,22 +62,6 @@ def guest_file_name(guest: GuestRecord) -> str:
     encoded = safe.encode("utf-8")[:_NAME_BYTES]
     safe = encoded.decode("utf-8", "ignore")  # never half a character
     return f"{safe}_{guest.uuid}.xml" if safe else f"{guest.uuid}.xml"
-
-
-def _private_dirs(path: Path) -> None:
-    """``mkdir -p`` with every folder it creates 0700; folders that exist keep their mode."""
-    missing: list[Path] = []
-    probe = path
-    while not probe.exists() and probe != probe.parent:
-        missing.append(probe)
-        probe = probe.parent
-    for folder in reversed(missing):
-        try:
-            os.mkdir(folder, FOLDER_MODE)
-        except FileExistsError:
-            pass  # made meanwhile by someone else; its mode is theirs
-    if not path.is_dir():
-        raise NotADirectoryError(20, "not a directory", str(path))
 
 
 def _write_private(path: Path, text: str) -> None:
@@ -125,7 +109,7 @@ def save_replay(scan: ScanResult, directory: Path) -> SaveReport:
     if scan.guests and not scan.domain_xml:
         raise ReplayError("this scan did not keep its domain XML", "scan with keep_xml=True to save it")
     try:
-        _private_dirs(directory)
+        make_private_dirs(directory)
     except OSError as exc:
         return SaveReport(directory, 0, 0, (SaveProblem(None, None, f"cannot create {directory}: {_reason(exc)}"),))
     problems: list[SaveProblem] = []
@@ -141,7 +125,7 @@ def save_replay(scan: ScanResult, directory: Path) -> SaveReport:
         try:
             if refused:
                 raise ValueError(refused)
-            _private_dirs(folder)
+            make_private_dirs(folder)
         except (OSError, ValueError) as exc:
             problems.append(SaveProblem(host.name, None, _reason(exc) if isinstance(exc, OSError) else str(exc)))
             continue

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 import paramiko
 
 from vminv.errors import AuthError, DomainXMLError, HostKeyError, ScanTimeoutError, UnreachableError, UsageError
+from vminv.privatedirs import make_private_dirs
 from vminv.scanner.domainxml import parse_domain
 from vminv.scanner.hostfacts import host_facts, parse_count
 from vminv.scanner.live import HostScan, facts_problems, scan_error
@@ -199,7 +200,7 @@ def remember_host_key(path: Path, hostname: str, key: paramiko.PKey) -> None:
     line = f"{paramiko.HostKeys.hash_host(hostname)} {key.get_name()} {key.get_base64()}\n"
     with _KNOWN_HOSTS_LOCK:
         try:
-            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            make_private_dirs(path.parent)
             with open(path, "ab+") as handle:
                 handle.seek(0, os.SEEK_END)
                 if handle.tell() > 0:

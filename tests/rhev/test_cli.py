@@ -176,6 +176,24 @@ def test_ca_command(cli, start_engine, pki, tmp_path: Path) -> None:
     assert target.read_text().strip() == pki.ca_pem.strip()
 
 
+def test_ca_command_creates_private_folders_whatever_the_umask(cli, start_engine, tmp_path: Path) -> None:
+    import os
+    import stat
+
+    engine = start_engine()
+    (tmp_path / "shared").mkdir(mode=0o755)
+    target = tmp_path / "shared" / "config" / "vminv" / "engine-ca.pem"
+    old = os.umask(0)
+    try:
+        result = run(cli, ["ca", "-m", engine.url, "--ca-file", str(target), "--yes"])
+    finally:
+        os.umask(old)
+    assert result.exit_code == 0, result.stderr
+    modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in (target.parents[2], target.parents[1], target.parent)}
+    assert modes == {"shared": 0o755, "config": 0o700, "vminv": 0o700}  # existing folders keep their mode
+    assert stat.S_IMODE(target.stat().st_mode) == 0o644  # a CA certificate is public
+
+
 def test_commands_have_examples(cli) -> None:
     for name in ("reconcile", "lsve", "ca"):
         assert "Example:" in (cli.commands[name].help or "")

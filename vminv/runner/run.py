@@ -25,6 +25,7 @@ from vminv.errors import VminvError
 from vminv.inventory.location import Location
 from vminv.inventory.lock import writer_lock
 from vminv.inventory.report import WriteReport
+from vminv.privatedirs import make_private_dirs
 from vminv.runner.config import SEVERITIES, Profile
 from vminv.runner.targets import profile_targets, scan_settings
 from vminv.scanner.model import ScanResult
@@ -190,7 +191,7 @@ class _Runner:
             return None
         try:
             # Private like the inventory it stands in for: it describes the whole fleet.
-            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            make_private_dirs(path.parent)
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 handle.write(json.dumps(scan.to_dict(), ensure_ascii=False) + "\n")
