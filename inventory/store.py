@@ -6,11 +6,10 @@ way leaves the file as it was, and concurrent writers queue on the lock.
 
 from __future__ import annotations
 
-import gc
 import json
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 
+from vminv.gcpause import gc_paused
 from vminv.inventory.db import Database, database, write_transaction
 from vminv.inventory.location import Location
 from vminv.inventory.plan import FollowMoves, PlannedGuest, check_mode, plan_writes
@@ -29,23 +28,6 @@ COMMITTING = "committing"
 
 def _quiet(_message: str) -> None:
     pass
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a scan is recorded.
-
-    A scan of 100,000 guests makes some million objects, none of them in
-    cycles; the collector would walk them all again and again as new tuples
-    are made (about a fifth of the CPU time of recording an unchanged scan).
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def record_scan(
@@ -68,7 +50,7 @@ def record_scan(
     :raises InventoryError: the database cannot be opened or written
     """
     check_mode(mode)
-    with _gc_paused():
+    with gc_paused():
         return _record_scan(db_path, scan, mode, progress or _quiet, follow_moves)
 
 

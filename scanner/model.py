@@ -36,6 +36,19 @@ def document_json_bytes(document: object) -> bytes:
     return orjson.dumps(document, default=_json_default, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
 
 
+def indented_json_bytes(value: object, depth: int = 0) -> bytes:
+    """``value`` as :func:`document_json_bytes` writes it ``depth`` levels deep (no final newline).
+
+    Each line after the first is indented by ``depth`` more levels, so the
+    piece fits verbatim (as an ``orjson.Fragment``) into a document at that
+    place: a document can be made of pieces made and checked one by one.
+    """
+    data = orjson.dumps(value, default=_json_default, option=orjson.OPT_INDENT_2)
+    if depth and b"\n" in data:
+        data = data.replace(b"\n", b"\n" + b"  " * depth)
+    return data
+
+
 def _plain_dict(record: object) -> dict[str, Any]:
     data: dict[str, Any] = orjson.loads(record_json_bytes(record))
     return data

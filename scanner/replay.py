@@ -14,6 +14,7 @@ import multiprocessing
 import os
 import stat
 import time
+from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from itertools import repeat
@@ -21,6 +22,7 @@ from pathlib import Path
 
 from vminv import __version__
 from vminv.errors import DomainXMLError, ReplayError
+from vminv.gcpause import gc_paused
 from vminv.scanner.domainxml import DOMAIN_STATES, parse_domain, without_graphics_passwords
 from vminv.scanner.hostfacts import checked_facts
 from vminv.scanner.model import DomainProblem, GuestRecord, HostFacts, HostResult, ScanResult
@@ -46,7 +48,7 @@ def _kind(mode: int) -> str:
     return next((name for test, name in _FILE_KINDS if test(mode)), "not a regular file")
 
 
-def read_regular_file(path: Path, limit: int = MAX_HOST_DOCUMENT_BYTES) -> bytes:
+def read_regular_file(path: Path | str, limit: int = MAX_HOST_DOCUMENT_BYTES, known_regular: bool = False) -> bytes:
     """The bytes of ``path``, if it is a regular file (or a link to one) of at most ``limit`` bytes.
 
     A FIFO would block the scan for ever and ``/dev/zero`` would fill memory,
@@ -54,14 +56,18 @@ def read_regular_file(path: Path, limit: int = MAX_HOST_DOCUMENT_BYTES) -> bytes
     descriptor (``fstat``), so the file read is the file checked; the open
     does not block (``O_NONBLOCK``: a FIFO without a writer), and at most
     ``limit + 1`` bytes are read whatever the size said. A ``stat`` first
-    spares opening device nodes at all. Raises :class:`DomainXMLError`.
+    spares opening device nodes at all (skipped when ``known_regular``: the
+    caller's directory listing already said a regular file, not a link).
+    Raises :class:`DomainXMLError`.
     """
     def refuse(mode: int) -> DomainXMLError:
         return DomainXMLError(f"{_kind(mode)}, not a regular file; skipped")
 
     try:
-        if not stat.S_ISREG(os.stat(path).st_mode):
-            raise refuse(os.stat(path).st_mode)
+        if not known_regular:
+            mode = os.stat(path).st_mode
+            if not stat.S_ISREG(mode):
+                raise refuse(mode)
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
     except OSError as exc:
         raise DomainXMLError(f"unreadable: {exc.strerror or exc}") from None
@@ -71,17 +77,23 @@ def read_regular_file(path: Path, limit: int = MAX_HOST_DOCUMENT_BYTES) -> bytes
             raise refuse(info.st_mode)
         if info.st_size > limit:
             raise DomainXMLError(f"{too_large(info.st_size, limit)}; skipped")
+        # One read for the usual file: asking one byte beyond its size, a short
+        # read is the end of it; a full one means it grew, so read on.
         chunks: list[bytes] = []
         size = 0
+        want = info.st_size + 1
         while size <= limit:
-            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
+            chunk = os.read(fd, min(want, limit + 1 - size))
             if not chunk:
                 break
             chunks.append(chunk)
             size += len(chunk)
+            if len(chunk) < want:
+                break
+            want = 1 << 20
         if size > limit:  # it grew while we read
             raise DomainXMLError(f"{too_large(size, limit)}; skipped")
-        return b"".join(chunks)
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
     except OSError as exc:
         raise DomainXMLError(f"unreadable: {exc.strerror or exc}") from None
     finally:
@@ -140,6 +152,14 @@ def _host_meta(folder: Path) -> tuple[str | None, HostFacts | None, dict[str, st
     return uri, facts, states, problems
 
 
+def _domain_files(folder: Path) -> list[os.DirEntry[str]]:
+    """The ``*.xml`` entries of a host folder, in name order (as ``sorted(folder.glob("*.xml"))``)."""
+    with os.scandir(folder) as entries:
+        found = [entry for entry in entries if entry.name.endswith(".xml")]
+    found.sort(key=lambda entry: entry.name)
+    return found
+
+
 def _replay_host(
     directory: Path, host: str, domain_xml: dict[tuple[str, str], str] | None = None
 ) -> tuple[HostResult, list[GuestRecord]]:
@@ -161,9 +181,9 @@ def _replay_host(
         problems.append(DomainProblem(HOST_FILE, str(exc)))
     guests: list[GuestRecord] = []
     seen: set[str] = set()
-    for path in sorted(folder.glob("*.xml")):
+    for entry in _domain_files(folder):
         try:
-            data = read_regular_file(path)
+            data = read_regular_file(entry.path, known_regular=entry.is_file(follow_symlinks=False))
             try:
                 text = data.decode("utf-8")
             except UnicodeDecodeError:
@@ -173,10 +193,10 @@ def _replay_host(
             if state:
                 record = parse_domain(data, host, state)
         except DomainXMLError as exc:
-            problems.append(DomainProblem(path.name, str(exc)))
+            problems.append(DomainProblem(entry.name, str(exc)))
             continue
         if record.uuid in seen:
-            problems.append(DomainProblem(path.name, f"a second file for domain UUID {record.uuid}; skipped"))
+            problems.append(DomainProblem(entry.name, f"a second file for domain UUID {record.uuid}; skipped"))
             continue
         seen.add(record.uuid)
         guests.append(record)
@@ -185,7 +205,7 @@ def _replay_host(
     return HostResult(
         name=host, uri=stored_uri or uri, status="ok", error_class=None, error=None, facts=facts,
         duration_s=time.monotonic() - started, guest_count=len(guests), problems=tuple(problems),
-    ), guests
+    ), list(sort_guests(guests))
 
 
 def _replay_host_apart(
@@ -193,8 +213,14 @@ def _replay_host_apart(
 ) -> tuple[HostResult, list[GuestRecord], dict[tuple[str, str], str] | None]:
     """:func:`_replay_host` in a worker process: the XML comes back with the records."""
     domain_xml: dict[tuple[str, str], str] | None = {} if keep_xml else None
-    result, found = _replay_host(directory, host, domain_xml)
+    with gc_paused():
+        result, found = _replay_host(directory, host, domain_xml)
     return result, found, domain_xml
+
+
+def _sorted_once(guests: list[GuestRecord], times_listed: int) -> Sequence[GuestRecord]:
+    # A host named twice in the list was replayed twice: its guests are in twice, sort them together.
+    return guests if times_listed <= 1 else sort_guests(guests)
 
 
 def scan_replay(
@@ -214,26 +240,31 @@ def scan_replay(
     if not directory.is_dir():
         raise ReplayError(f"replay folder {directory} does not exist", "give a folder holding one folder per host")
     results: list[HostResult] = []
-    guests: list[GuestRecord] = []
+    found_on: dict[str, list[GuestRecord]] = {}
     domain_xml: dict[tuple[str, str], str] | None = {} if keep_xml else None
-    if workers > 1 and len(names) > 1:
-        # fork: the workers need nothing but this module, and a replay opens no
-        # libvirt connection whose threads a fork could copy half-way.
-        context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(min(workers, len(names)), mp_context=context) as pool:
-            outcomes = pool.map(_replay_host_apart, repeat(directory), names, repeat(keep_xml))
-            for result, found, xml in outcomes:
+    with gc_paused():
+        if workers > 1 and len(names) > 1:
+            # fork: the workers need nothing but this module, and a replay opens no
+            # libvirt connection whose threads a fork could copy half-way.
+            context = multiprocessing.get_context("fork")
+            with ProcessPoolExecutor(min(workers, len(names)), mp_context=context) as pool:
+                outcomes = pool.map(_replay_host_apart, repeat(directory), names, repeat(keep_xml))
+                for result, found, xml in outcomes:
+                    results.append(result)
+                    found_on.setdefault(result.name, []).extend(found)
+                    if domain_xml is not None and xml:
+                        domain_xml.update(xml)
+        else:
+            for name in names:
+                result, found = _replay_host(directory, name, domain_xml)
                 results.append(result)
-                guests.extend(found)
-                if domain_xml is not None and xml:
-                    domain_xml.update(xml)
-    else:
-        for name in names:
-            result, found = _replay_host(directory, name, domain_xml)
-            results.append(result)
-            guests.extend(found)
+                found_on.setdefault(result.name, []).extend(found)
+        # Each host's guests come sorted (in its worker): putting the hosts in
+        # order gives what sort_guests would, without a key per guest here.
+        listed = Counter(names)
+        guests = tuple(guest for host in natural_sorted(found_on) for guest in _sorted_once(found_on[host], listed[host]))
     return ScanResult(
         started=started_at, finished=utc_now(), version=__version__, noderange=noderange,
-        hosts=tuple(results), guests=sort_guests(guests), options={"replay": str(directory)},
+        hosts=tuple(results), guests=guests, options={"replay": str(directory)},
         domain_xml=domain_xml or {},
     )

@@ -145,7 +145,16 @@ def utc_now() -> str:
 
 
 def sort_guests(guests: Sequence[GuestRecord]) -> tuple[GuestRecord, ...]:
-    return tuple(sorted(guests, key=lambda g: (natural_key(g.hypervisor), natural_key(g.name), g.uuid)))
+    """Guests in the order every output shows them: by host, then name (both naturally), then UUID."""
+    host_keys: dict[str, tuple[tuple[int, int, str, str], ...]] = {}  # a few hosts, many guests each
+
+    def key(guest: GuestRecord) -> tuple[object, ...]:
+        host_key = host_keys.get(guest.hypervisor)
+        if host_key is None:
+            host_key = host_keys[guest.hypervisor] = natural_key(guest.hypervisor)
+        return (host_key, natural_key(guest.name), guest.uuid)
+
+    return tuple(sorted(guests, key=key))
 
 
 def _keepalive(settings: ScanSettings) -> tuple[int, int]:

@@ -1,0 +1,28 @@
+"""Pausing Python's cyclic garbage collector while a scan's records are built or stored.
+
+A scan of 20,000 guests makes about a million small objects (records, their
+NICs and disks, row tuples), none of them in reference cycles. With the
+collector running, every few hundred new tuples trigger a collection, and the
+older generations are walked again and again over everything built so far:
+measured, about a fifth of the CPU time of a 20,000-guest replay and of
+recording an unchanged scan. Reference counting still frees everything; a
+cycle made meanwhile is collected once the collector is back on.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Run the block with the cyclic collector off; restore its state afterwards (nests)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
