@@ -3,6 +3,18 @@
 Format (xCAT man5 ``xcatstanzafile``): a ``# <xCAT data object stanza file>``
 header; per object a blank line, ``name:``, then 4-space indented
 ``objtype=node`` and the non-empty attributes sorted by name.
+
+Values are escaped the same way whether stdout is a terminal or a file: a
+line break becomes a space (one attribute per line), and every other
+character a terminal would act on or hide (C0/C1 controls, DEL, bidi
+overrides, zero-width and other format characters) is written as a visible
+escape (``\\x1b``, ``\\u202e``) by :func:`vminv.textsafe.terminal_safe`.
+xCAT's reader has no escapes of its own and keeps such characters raw in its
+tables, and no xCAT attribute vminv writes (MACs, numbers, host, bridge and
+network names, disk paths, models) means anything with them; so a stanza is
+safe to ``cat``, and what ``mkdef -z`` stores is what a person sees. Only
+backslashes stay single (``keep_backslash``): xCAT reads ``\\`` literally,
+and a path holding one must not change. The DB and the JSON keep the exact values.
 """
 
 from __future__ import annotations
@@ -12,6 +24,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from vminv.inventory.xcat import SCAN_GROUPS, is_valid_node_name, mac_value, vm_values
 from vminv.scanner.model import GuestRecord
+from vminv.textsafe import terminal_safe
 
 HEADER = "# <xCAT data object stanza file>"
 
@@ -33,8 +46,9 @@ def stanza_name_problem(name: str) -> str | None:
 
 
 def _clean(value: str) -> str:
-    # One attribute per line: a line break inside a value would start a new attribute.
-    return " ".join(value.split("\n")).replace("\r", " ").strip()
+    # One attribute per line: a line break inside a value would start a new
+    # attribute; what else a terminal acts on is escaped (see the module's docstring).
+    return terminal_safe(" ".join(value.split("\n")).replace("\r", " ").strip(), keep_backslash=True)
 
 
 def _quoted(value: str) -> str:
@@ -57,8 +71,9 @@ def render_stanza(objects: Iterable[tuple[str, Mapping[str, str | None]]]) -> st
         lines += ["", f"{name}:", "    objtype=node"]
         for key in sorted(attributes):
             value = attributes[key]
-            if value is not None and _clean(str(value)):
-                lines.append(f"    {key}={_quoted(_clean(str(value)))}")
+            shown = "" if value is None else _clean(str(value))
+            if shown:
+                lines.append(f"    {key}={_quoted(shown)}")
     return "\n".join(lines) + "\n"
 
 

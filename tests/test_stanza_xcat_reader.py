@@ -20,17 +20,18 @@ from tests.xcat_stanza_reader import read_stanza
 from vminv import inventory
 from vminv.cli.vminv import cli as vminv_cli
 from vminv.inventory.stanza import DEFAULTS_NAME, guest_attributes, nodes_to_stanza, render_stanza, to_stanza
+from vminv.textsafe import terminal_safe
 
 NAME = st.text(alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-", min_size=1, max_size=20)
 # Names xCAT's reader takes for defaults, mixed in often.
 DEFAULTS_NAMES = st.sampled_from(["default", "default-node", "default-group", "default-x1", "default-"])
 ATTRS = st.sampled_from(["arch", "groups", "mac", "vmhost", "vmnics", "vmstorage", "usercomment", "vmmemory"])
-VALUE = st.text(max_size=40) | st.text(alphabet=' "=:#\t\r\n\x0b\x0c\x85\xa0\u2028ab', max_size=12)
+VALUE = st.text(max_size=40) | st.text(alphabet=' "=:#\\\t\r\n\x0b\x0c\x1b\x85\x9b\xa0\u200b\u2028\u202eab', max_size=12)
 
 
 def written_value(value: str) -> str:
-    """What vminv means a value to be: one line (line breaks become spaces), stripped."""
-    return " ".join(value.split("\n")).replace("\r", " ").strip()
+    """What vminv means a value to be: one line (line breaks become spaces), stripped, controls visibly escaped."""
+    return terminal_safe(" ".join(value.split("\n")).replace("\r", " ").strip(), keep_backslash=True)
 
 
 @settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
@@ -113,3 +114,61 @@ def test_vminv_export_leaves_defaults_out_and_names_them(db_with_default_nodes):
     # CSV and JSON are not read by xCAT's stanza reader: those nodes stay there.
     csv = CliRunner().invoke(vminv_cli, ["export", "--format", "csv", "--db", str(db_with_default_nodes)], env={})
     assert "default-node" in csv.stdout and "left out" not in csv.stderr
+
+
+HOSTILE_DOMAIN = """<domain type='kvm'>
+  <name>web07</name>
+  <uuid>6f1c2b3a-4d5e-4f60-8a7b-9c0d1e2f3a4b</uuid>
+  <memory unit='KiB'>1048576</memory>
+  <vcpu>1</vcpu>
+  <os><type arch='x86_64'>hvm</type></os>
+  <devices>
+    <disk type='file' device='disk'><source file='/img/a\u202egpj.qcow2\u200b\\x'/><target dev='vda' bus='virtio'/></disk>
+    <interface type='bridge'><mac address='52:54:00:00:00:07'/><source bridge='br\u009b2J&#9;0\x7f'/></interface>
+  </devices>
+</domain>
+"""
+
+
+def _stanza_through(replay: Path, stdout: str) -> bytes:
+    """``rscan -z`` in its own process, stdout a regular file or a terminal (a pty)."""
+    import os
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-c", "from vminv.cli.rscan import cli; cli()", "--replay", str(replay), "-z"]
+    if stdout == "file":
+        target = replay.parent / "out.stanza"
+        with open(target, "wb") as handle:
+            subprocess.run(command, stdout=handle, check=True, timeout=60)
+        return target.read_bytes()
+    main, secondary = os.openpty()
+    with subprocess.Popen(command, stdout=secondary) as process:
+        os.close(secondary)
+        assert os.isatty(main)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(main, 65536)
+            except OSError:  # EIO: the terminal's other end closed
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        assert process.wait(timeout=60) == 0
+    return b"".join(chunks).replace(b"\r\n", b"\n")  # the terminal's own line ends
+
+
+def test_hostile_stanza_values_are_escaped_alike_in_a_file_and_on_a_terminal(tmp_path: Path) -> None:
+    host = tmp_path / "replay" / "kvmhost1"
+    host.mkdir(parents=True)
+    (host / "web07.xml").write_text(HOSTILE_DOMAIN, encoding="utf-8")
+    in_file = _stanza_through(tmp_path / "replay", "file")
+    on_terminal = _stanza_through(tmp_path / "replay", "terminal")
+    assert in_file == on_terminal
+    text = in_file.decode("utf-8")
+    assert all(line.isprintable() for line in text.split("\n")), text
+    read = read_stanza(text)  # as mkdef -z stores it: the escapes a person saw
+    assert read.objects["web07"]["vmnics"] == "br\\x9b2J\\t0\\x7f"  # a C1 CSI, a tab, DEL (XML 1.0 allows no ESC)
+    assert read.objects["web07"]["vmstorage"] == "/img/a\\u202egpj.qcow2\\u200b\\x"  # the backslash stays single
+    assert read.objects["web07"]["mac"] == "52:54:00:00:00:07"
