@@ -1,8 +1,8 @@
 """Scan one host through libvirt (read-only), in as few round trips as libvirt allows.
 
 Per host (see ../shared/notes/libvirt-scanning.md, measured): one open,
-``getAllDomainStats(STATE)`` which lists every domain *and* its state in one
-round trip, then ``XMLDesc(0)`` for each domain fanned out over several
+``getAllDomainStats(STATE|BLOCK)`` which lists every domain with its state
+and its disks' capacities in one round trip, then ``XMLDesc(0)`` for each domain fanned out over several
 threads that share the one connection (libvirt's RPC client multiplexes
 concurrent calls), with the host-fact calls in the same fan-out. A host of
 200 guests costs about 13 + 200/K round trips, not 200.
@@ -28,6 +28,7 @@ from vminv.errors import (
     UnreachableError,
 )
 from vminv.scanner.classify import classify_message, one_line
+from vminv.scanner.disksizes import DISK_SIZES_PROBLEM, sizes_from_stats, with_disk_sizes
 from vminv.scanner.domainlists import AUTOSTART, PERSISTENT, addresses_from, uuids_with
 from vminv.scanner.domainxml import parse_domain, state_name
 from vminv.scanner.events import ensure_event_loop
@@ -83,15 +84,33 @@ def _quiet(call: Callable[[], object]) -> object:
         return None
 
 
-def _list_domains_with_state(conn: libvirt.virConnect) -> list[tuple[libvirt.virDomain, str | None]]:
+Listed = list[tuple[libvirt.virDomain, str | None, dict[str, object]]]  # domain, state, its stats
+
+
+def _list_domains_with_state(conn: libvirt.virConnect, problems: list[DomainProblem]) -> Listed:
+    """Every domain with its state and block stats, in one round trip when the daemon allows.
+
+    The block stats carry each disk's capacity. ``NOWAIT``: a domain busy with a
+    job (a migration) answers without them rather than holding the scan. A daemon
+    that refuses them (older than 4.5, or a policy) still lists the domains: one
+    problem for the host, and its disk sizes stay unknown.
+    """
+    try:
+        stats = conn.getAllDomainStats(libvirt.VIR_DOMAIN_STATS_STATE | libvirt.VIR_DOMAIN_STATS_BLOCK,
+                                       libvirt.VIR_CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT)
+        return [(dom, state_name(values.get("state.state")), values) for dom, values in stats]
+    except libvirt.libvirtError as exc:
+        refused = one_line(str(exc))
     try:
         stats = conn.getAllDomainStats(libvirt.VIR_DOMAIN_STATS_STATE, 0)
-        return [(dom, state_name(values.get("state.state"))) for dom, values in stats]
+        listed: Listed = [(dom, state_name(values.get("state.state")), {}) for dom, values in stats]
     except libvirt.libvirtError as exc:
         if exc.get_error_code() not in (libvirt.VIR_ERR_NO_SUPPORT, libvirt.VIR_ERR_RPC):
             raise
-    # Daemons older than 1.2.8 lack bulk stats: list, then take state per domain.
-    return [(dom, None) for dom in conn.listAllDomains(0)]
+        # Daemons older than 1.2.8 lack bulk stats: list, then take state per domain.
+        listed = [(dom, None, {}) for dom in conn.listAllDomains(0)]
+    problems.append(DomainProblem(DISK_SIZES_PROBLEM, f"libvirt gave no block stats ({refused}); disk sizes unknown"))
+    return listed
 
 
 FACTS_PROBLEM = "host facts"  # the DomainProblem.domain of a problem with the host's facts
@@ -176,7 +195,10 @@ def scan_libvirt_host(
                 conn.setKeepAlive(*keepalive)
             except libvirt.libvirtError:
                 pass  # local drivers (test:///, qemu:///) have no keepalive
-        domains = _list_domains_with_state(conn)
+        problems: list[DomainProblem] = []
+        listed = _list_domains_with_state(conn, problems)
+        domains = [(dom, state) for dom, state, _ in listed]
+        block_stats = {id(dom): stats for dom, _, stats in listed}
         with ThreadPoolExecutor(max_workers=max(1, xmldesc_threads), thread_name_prefix=f"xml-{host}") as pool:
             join_facts = _facts(pool, conn)
             lists = [pool.submit(uuids_with, conn, flag) for flag in (AUTOSTART, PERSISTENT)]
@@ -186,7 +208,7 @@ def scan_libvirt_host(
                 for dom, state in domains if addresses and state == "running"
             }
             guests: list[GuestRecord] = []
-            problems: list[DomainProblem] = []
+            size_problems: list[str] = []
             kept: list[tuple[str, str]] = []
             autostart, persistent = (future.result() for future in lists)  # queued first: done early
             for dom, future in fetches:
@@ -204,16 +226,17 @@ def scan_libvirt_host(
                 xml, state = fetched
                 uuid = dom.UUIDString()  # kept by the local object: no round trip
                 try:
-                    guests.append(parse_domain(
+                    guests.append(with_disk_sizes(parse_domain(
                         xml, host, state,
                         autostart=None if autostart is None else uuid in autostart,
                         persistent=None if persistent is None else uuid in persistent,
-                    ))
+                    ), sizes_from_stats(block_stats[id(dom)], f"domain {uuid}", size_problems)))
                 except DomainXMLError as exc:
                     problems.append(DomainProblem(str(name), str(exc)))
                     continue
                 if keep_xml:
                     kept.append((guests[-1].uuid, xml))
+            problems.extend(DomainProblem(DISK_SIZES_PROBLEM, message) for message in size_problems)
             facts, fact_problems = join_facts()
             problems.extend(facts_problems(fact_problems))
             found = {dom.UUIDString(): [a for f in asked[id(dom)] for a in f.result()] for dom, _ in domains

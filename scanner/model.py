@@ -87,6 +87,9 @@ class Disk:
     vdsm_domain_id: str | None = None
     vdsm_image_id: str | None = None
     vdsm_volume_id: str | None = None
+    # The virtual size the guest sees, from libvirt's block stats (domain XML has none);
+    # None when the host did not tell (test driver, refused call, replay without sizes).
+    capacity_bytes: int | None = None
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """Scan saved ``virsh dumpxml`` output instead of live hosts (air-gapped audits, tests).
 
 Layout: ``DIR/HOST/*.xml``, one folder per host named after it, one file per
-domain. Optionally ``DIR/HOST/host.json`` with ``{"uri": ..., "facts": {...},
+domain. Optionally ``DIR/HOST/disk_sizes.json`` (disk capacities, see
+:mod:`scanner.disksizes`) and ``DIR/HOST/host.json`` with ``{"uri": ..., "facts": {...},
 "states": {"<uuid or name>": "paused", ...}}``,
 because domain XML carries no state: without it a domain with an ``id`` is
 taken as running, one without as shut off.
@@ -23,6 +24,7 @@ from pathlib import Path
 from vminv import __version__
 from vminv.errors import DomainXMLError, ReplayError
 from vminv.gcpause import gc_paused
+from vminv.scanner.disksizes import DISK_SIZES_FILE, read_disk_sizes, with_disk_sizes
 from vminv.scanner.domainxml import DOMAIN_STATES, parse_domain, without_graphics_passwords
 from vminv.scanner.hostfacts import checked_facts
 from vminv.scanner.model import DomainProblem, GuestRecord, HostFacts, HostResult, ScanResult
@@ -100,6 +102,22 @@ def read_regular_file(path: Path | str, limit: int = MAX_HOST_DOCUMENT_BYTES, kn
         os.close(fd)
 
 
+def read_json_object(path: Path) -> dict[str, object]:
+    """A replay's JSON file (``host.json``, ``disk_sizes.json``) through :func:`read_regular_file`.
+
+    :raises DomainXMLError: unreadable, not UTF-8 JSON, or not a JSON object (named by file name)
+    """
+    try:
+        data = json.loads(read_regular_file(path).decode("utf-8"))
+    except DomainXMLError as exc:
+        raise DomainXMLError(f"{path.name}: {exc}") from None
+    except ValueError as exc:
+        raise DomainXMLError(f"{path.name} is unreadable: {exc}") from None
+    if not isinstance(data, dict):
+        raise DomainXMLError(f"{path.name} is not a JSON object")
+    return data
+
+
 def replay_hosts(directory: Path) -> list[str]:
     """The host folders in a replay directory, naturally sorted."""
     if not directory.is_dir():
@@ -117,14 +135,7 @@ def _host_meta(folder: Path) -> tuple[str | None, HostFacts | None, dict[str, st
     path = folder / HOST_FILE
     if not path.exists():
         return None, None, {}, []
-    try:
-        data = json.loads(read_regular_file(path).decode("utf-8"))
-    except DomainXMLError as exc:
-        raise DomainXMLError(f"{path.name}: {exc}") from None
-    except ValueError as exc:
-        raise DomainXMLError(f"{path.name} is unreadable: {exc}") from None
-    if not isinstance(data, dict):
-        raise DomainXMLError(f"{path.name} is not a JSON object")
+    data = read_json_object(path)
     problems: list[str] = []
     uri = data.get("uri")
     if uri is not None and not isinstance(uri, str):
@@ -179,6 +190,12 @@ def _replay_host(
     except DomainXMLError as exc:
         stored_uri, facts, states = None, None, {}
         problems.append(DomainProblem(HOST_FILE, str(exc)))
+    size_problems: list[str] = []
+    try:
+        sizes = read_disk_sizes(folder, size_problems)
+    except DomainXMLError as exc:
+        sizes, size_problems = {}, [str(exc)]
+    problems.extend(DomainProblem(DISK_SIZES_FILE, message) for message in size_problems)
     guests: list[GuestRecord] = []
     seen: set[str] = set()
     for entry in _domain_files(folder):
@@ -199,7 +216,7 @@ def _replay_host(
             problems.append(DomainProblem(entry.name, f"a second file for domain UUID {record.uuid}; skipped"))
             continue
         seen.add(record.uuid)
-        guests.append(record)
+        guests.append(with_disk_sizes(record, sizes.get(record.uuid) or sizes.get(record.name.lower())))
         if domain_xml is not None:
             domain_xml[(host, record.uuid)] = without_graphics_passwords(text)
     return HostResult(

@@ -1,4 +1,4 @@
-"""Write a scan as a replay folder (``rscan --save DIR``): ``DIR/HOST/NAME_UUID.xml`` + ``host.json``.
+"""Write a scan as a replay folder (``rscan --save DIR``): ``DIR/HOST/NAME_UUID.xml``, ``host.json``, ``disk_sizes.json``.
 
 The folder describes the whole fleet, so what is created here is private:
 folders 0700, files 0600 (modes of folders and files that already exist are
@@ -17,6 +17,7 @@ from pathlib import Path
 
 from vminv.errors import ReplayError
 from vminv.privatedirs import make_private_dirs
+from vminv.scanner.disksizes import DISK_SIZES_FILE, disk_sizes_document
 from vminv.scanner.model import GuestRecord, HostResult, ScanResult
 from vminv.scanner.replay import HOST_FILE
 
@@ -142,10 +143,13 @@ def save_replay(scan: ScanResult, directory: Path) -> SaveReport:
             states[guest.uuid] = guest.state
             guests_saved += 1
         meta = {"uri": host.uri, "facts": host.facts.to_dict() if host.facts else None, "states": states}
+        # Written even when empty: a folder saved over must not keep an older scan's sizes.
+        sizes = disk_sizes_document([g for g in by_host.get(host.name, ()) if g.uuid in states])
         try:
-            _write_private(folder / HOST_FILE, json.dumps(meta, indent=2, ensure_ascii=False) + "\n")
+            for name, document in ((DISK_SIZES_FILE, sizes), (HOST_FILE, meta)):
+                _write_private(folder / name, json.dumps(document, indent=2, ensure_ascii=False) + "\n")
         except OSError as exc:
-            problems.append(SaveProblem(host.name, None, f"{HOST_FILE}: {_reason(exc)}"))
+            problems.append(SaveProblem(host.name, None, f"{name}: {_reason(exc)}"))
             continue
         hosts += 1
     return SaveReport(directory, hosts, guests_saved, tuple(problems))

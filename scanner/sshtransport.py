@@ -23,6 +23,7 @@ import paramiko
 
 from vminv.errors import AuthError, DomainXMLError, HostKeyError, ScanTimeoutError, UnreachableError, UsageError
 from vminv.privatedirs import make_private_dirs
+from vminv.scanner.disksizes import DISK_SIZES_PROBLEM, DiskSizes, sizes_from_domstats, with_disk_sizes
 from vminv.scanner.domainxml import parse_domain
 from vminv.scanner.hostfacts import host_facts, parse_count
 from vminv.scanner.live import HostScan, facts_problems, scan_error
@@ -48,13 +49,24 @@ _VIRSH_STATES = {
 
 
 def remote_script(local_uri: str, marker: str) -> str:
-    """The shell script run on the host: one virsh session for everything."""
+    """The shell script run on the host: one virsh session for everything.
+
+    ``domstats --block`` (disk capacities) only where virsh has it (1.2.8 and
+    later): virsh parses the whole session first, and one unknown command
+    would fail all of it. ``--nowait`` where known (4.5), so that a domain busy
+    with a job (a migration) does not hold the scan. Only UUIDs from ``list``
+    and fixed words reach the command line.
+    """
     uri = shlex.quote(local_uri)
     return (
         f"U={uri}; M={shlex.quote(marker)}\n"
         'L=$(virsh -r -q -c "$U" list --all --uuid) || exit 3\n'
+        'H=$(virsh help domstats 2>/dev/null); B="domstats --block"\n'
+        'case "$H" in *--nowait*) B="$B --nowait";; esac\n'
         'C="echo $M facts; hostname; version; echo $M nodeinfo; nodeinfo; echo $M caps; capabilities"\n'
-        'for u in $L; do C="$C; echo $M state $u; domstate $u; echo $M xml $u; dumpxml $u"; done\n'
+        'if [ -z "$H" ]; then C="$C; echo $M noblockstats"; B=; fi\n'
+        'for u in $L; do C="$C; echo $M state $u; domstate $u; echo $M xml $u; dumpxml $u"\n'
+        '  if [ -n "$B" ]; then C="$C; echo $M block $u; $B $u"; fi; done\n'
         'exec virsh -r -c "$U" "$C"\n'
     )
 
@@ -94,6 +106,9 @@ def parse_session(host: str, output: str, marker: str, keep_xml: bool = False) -
     """Turn the remote session's output into records (pure)."""
     facts_text = nodeinfo = caps = ""
     states: dict[str, str] = {}
+    sizes: dict[str, DiskSizes] = {}
+    size_problems: list[str] = []
+    refused: list[str] = []  # domains whose domstats printed nothing (an error on stderr)
     guests: list[GuestRecord] = []
     problems: list[DomainProblem] = []
     kept: list[tuple[str, str]] = []
@@ -106,6 +121,13 @@ def parse_session(host: str, output: str, marker: str, keep_xml: bool = False) -
             caps = body
         elif kind == "state":
             states[arg] = _VIRSH_STATES.get(body.strip().lower(), "nostate")
+        elif kind == "block":
+            if body.lstrip().startswith("Domain:"):
+                sizes[arg.lower()] = sizes_from_domstats(body, f"domain {arg}", size_problems)
+            else:
+                refused.append(arg.lower())
+        elif kind == "noblockstats":
+            size_problems.append("virsh on the host has no domstats (libvirt older than 1.2.8); disk sizes unknown")
         elif kind == "xml":
             if not body.strip():
                 continue  # vanished between listing and dumping
@@ -116,6 +138,11 @@ def parse_session(host: str, output: str, marker: str, keep_xml: bool = False) -
                 continue
             if keep_xml:
                 kept.append((guests[-1].uuid, body))
+    guests = [with_disk_sizes(g, sizes.get(g.uuid)) for g in guests]
+    if any(g.uuid in refused for g in guests):
+        size_problems.append(f"virsh domstats --block failed for {sum(g.uuid in refused for g in guests)} domain(s);"
+                             " their disk sizes are unknown")
+    problems.extend(DomainProblem(DISK_SIZES_PROBLEM, message) for message in size_problems)
     lines = [line for line in facts_text.splitlines() if line.strip()]
     hostname = lines[0].strip() if lines and ":" not in lines[0] else None
     hypervisor = (_field(facts_text, "Running hypervisor") or "").split()

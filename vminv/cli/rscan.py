@@ -36,9 +36,11 @@ from vminv.cli.signals import SignalHold, kept_on_stop
 from vminv.cli.signals import install as install_signal_handlers
 from vminv.errors import InventoryError, UsageError
 from vminv.inventory.location import Location
+from vminv.scanner.disksizes import DISK_SIZES_FILE, DISK_SIZES_PROBLEM
+from vminv.scanner.live import FACTS_PROBLEM
 from vminv.scanner.model import HostResult, ScanResult
 from vminv.scanner.noderange import expand_noderange, read_noderange_file
-from vminv.scanner.replay import replay_hosts, scan_replay
+from vminv.scanner.replay import HOST_FILE, replay_hosts, scan_replay
 from vminv.scanner.savereplay import SaveReport, save_replay
 from vminv.scanner.scan import ScanSettings, plan_targets, scan_hosts
 from vminv.scanner.table import CSV_COLUMNS, RSCAN_COLUMNS, csv_rows, rscan_rows
@@ -107,10 +109,17 @@ def _scan_document(scan: ScanResult, report: WriteReport | None) -> dict[str, An
     return document
 
 
+# Problems of a host as a whole (its facts, its disk sizes, a replay's files), not of one domain.
+_HOST_PROBLEMS = frozenset({FACTS_PROBLEM, DISK_SIZES_PROBLEM, HOST_FILE, DISK_SIZES_FILE})
+
+
 def _print_problems(scan: ScanResult) -> None:
     for host in scan.hosts:
         for problem in host.problems:
-            _warn(f"{host.name}: domain {problem.domain} skipped: {problem.message}")
+            if problem.domain in _HOST_PROBLEMS:
+                _warn(f"{host.name}: {problem.domain}: {problem.message}")
+            else:
+                _warn(f"{host.name}: domain {problem.domain} skipped: {problem.message}")
     for host in scan.failed_hosts:
         _warn(f"{host.name}: failed ({host.error_class}): {host.error}")
 
