@@ -12,8 +12,8 @@ Differences handled here, and nowhere else:
 * parameters: ``?`` -> ``%s`` (and a literal ``%`` doubled);
 * ``a IS b`` / ``a IS NOT b`` -> ``IS NOT DISTINCT FROM`` / ``IS DISTINCT FROM``;
 * ``instr(s, t)`` -> ``strpos(s, t)``;
-* in ``CREATE TABLE``: ``INTEGER PRIMARY KEY`` (SQLite's rowid) -> an identity
-  column, ``INTEGER`` -> ``BIGINT``, ``REAL`` -> ``DOUBLE PRECISION``,
+* in ``CREATE TABLE`` (and ``ALTER TABLE``, for columns added by migrations):
+  ``INTEGER PRIMARY KEY`` (SQLite's rowid) -> an identity column, ``INTEGER`` -> ``BIGINT``, ``REAL`` -> ``DOUBLE PRECISION``,
   ``WITHOUT ROWID`` dropped, ``REFERENCES`` dropped (SQLite does not enforce
   them either, so both backends behave alike).
 """
@@ -51,7 +51,7 @@ def _rewrite_code(code: str, creating: bool) -> str:
 @lru_cache(maxsize=512)
 def postgres_sql(statement: str) -> str:
     """``statement`` (SQLite's SQL) as PostgreSQL runs it; string literals are left alone."""
-    creating = statement.lstrip().upper().startswith("CREATE")
+    creating = statement.lstrip().upper().startswith(("CREATE", "ALTER"))
     parts = _QUOTED.split(statement)
     # Odd parts are the quoted literals the split kept.
     return "".join(part if index % 2 else _rewrite_code(part, creating) for index, part in enumerate(parts))

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 import orjson
 
 from vminv.scanner.model import Disk, Graphics, GuestRecord, Nic, record_json_bytes
+from vminv.scanner.units import bytes_text
 from vminv.scanner.vdsm import configuration_metadata, image_path
 
 
@@ -95,6 +96,7 @@ def tracked_fields(guest: GuestRecord) -> dict[str, str | None]:
         "cpu_threads": _text(guest.cpu_threads),
         "nics": _join(_nic_text(n) for n in guest.nics),
         "disks": _join(_disk_text(d) for d in guest.disks),
+        "disk_sizes": _join(f"{target} {bytes_text(size)}" for target, size in _known_sizes(guest).items()) or None,
         "graphics": _join(_graphics_text(g) for g in guest.graphics),
         "title": guest.title,
         "description": guest.description,
@@ -111,8 +113,25 @@ def tracked_fields(guest: GuestRecord) -> dict[str, str | None]:
 _LEARNED_LATER = frozenset({"autostart", "persistent", "addresses"})
 
 
+def _known_sizes(guest: GuestRecord) -> dict[str, int]:
+    return {d.target: d.capacity_bytes for d in guest.disks if d.target and d.capacity_bytes is not None}
+
+
+def _sizes_changed(old: GuestRecord, new: GuestRecord) -> bool:
+    """A disk known on both sides whose size differs (grown, or shrunk).
+
+    A size becoming known (the first scan with block stats, a host whose libvirt
+    answers again) or unknown (stats refused this time) is no change, and a disk
+    added or removed is a change of ``disks``, not of its size.
+    """
+    before, after = _known_sizes(old), _known_sizes(new)
+    return any(before[target] != after[target] for target in before.keys() & after.keys())
+
+
 def changed_fields(old: GuestRecord, new: GuestRecord) -> list[tuple[str, str | None, str | None]]:
     """``(field, old, new)`` for each tracked field that differs, in a fixed order."""
     before, after = tracked_fields(old), tracked_fields(new)
     return [(name, before[name], after[name]) for name in before
-            if before[name] != after[name] and not (name in _LEARNED_LATER and (before[name] is None or after[name] is None))]
+            if before[name] != after[name]
+            and not (name in _LEARNED_LATER and (before[name] is None or after[name] is None))
+            and (name != "disk_sizes" or _sizes_changed(old, new))]

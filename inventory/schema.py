@@ -168,6 +168,14 @@ def _uris_without_passwords(db: Database) -> None:
             )
 
 
+def _disk_capacities(db: Database) -> None:
+    # Each disk's virtual size in bytes, from libvirt's block stats (NULL: the host did not
+    # tell). Up to 2**63-1: BIGINT on PostgreSQL (the dialect rewrites INTEGER in ALTER too).
+    # Idempotent like the other steps: a file whose step records were lost keeps its column.
+    if "capacity_bytes" not in db.column_names("guest_disks"):
+        db.execute("ALTER TABLE guest_disks ADD COLUMN capacity_bytes INTEGER")
+
+
 Migration = Callable[[Database], None]
 
 # Append only: a released step is never edited, a change is a new step.
@@ -177,6 +185,7 @@ MIGRATIONS: tuple[tuple[str, Migration], ...] = (
     ("xCAT nodegroup table", _nodegroup_table),
     ("engine guest addresses", _engine_guest_ips),
     ("libvirt URIs without passwords", _uris_without_passwords),
+    ("disk capacities", _disk_capacities),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

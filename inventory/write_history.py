@@ -193,9 +193,9 @@ def _write_devices(db: Database, guests: list[tuple[int, Observed]]) -> None:
     )
     db.insert_rows(
         "guest_disks",
-        ("guest_id", "position", "device", "type", "source", "target", "bus", "format", "readonly"),
+        ("guest_id", "position", "device", "type", "source", "target", "bus", "format", "readonly", "capacity_bytes"),
         [
-            (gid, index, d.device, d.type, d.source, d.target, d.bus, d.format, int(d.readonly))
+            (gid, index, d.device, d.type, d.source, d.target, d.bus, d.format, int(d.readonly), d.capacity_bytes)
             for gid, o in guests
             for index, d in enumerate(o.guest.disks)
         ],

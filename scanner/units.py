@@ -116,3 +116,17 @@ def kib_to_mib_text(kib: int) -> str:
     if kib % 1024 == 0:
         return str(kib // 1024)
     return f"{kib / 1024:.2f}"
+
+
+_BINARY_UNITS = (("PiB", 2**50), ("TiB", 2**40), ("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10))
+
+
+def bytes_text(size: int) -> str:
+    """A size for people, exact: ``20 GiB`` when a whole number of a binary unit, else
+    ``20.01 GiB (21485322240 bytes)``, so two sizes that differ never read the same."""
+    for unit, factor in _BINARY_UNITS:
+        if size >= factor:
+            if size % factor == 0:
+                return f"{size // factor} {unit}"
+            return f"{size / factor:.2f} {unit} ({size} bytes)"
+    return f"{size} bytes"
