@@ -33,7 +33,12 @@ def record_json(guest: GuestRecord) -> str:
 
 def fingerprint(guest: GuestRecord) -> str:
     """Content hash of every field of the record (equal records, equal hashes, in any process)."""
-    return hashlib.blake2b(record_bytes(guest), digest_size=16).hexdigest()
+    return fingerprint_of(record_bytes(guest))
+
+
+def fingerprint_of(stored: bytes) -> str:
+    """:func:`fingerprint` of a record already serialised by :func:`record_bytes`."""
+    return hashlib.blake2b(stored, digest_size=16).hexdigest()
 
 
 def record_from_json(text: str) -> GuestRecord:

@@ -22,7 +22,7 @@ def stage_scan(
 ) -> None:
     """Fill the temporary tables (inside the scan's write transaction).
 
-    :param hashes: ``fingerprints(scan)``, in scan order
+    :param hashes: ``scan_content(scan).hashes``, in scan order
     :param written: the (node, host) pairs the write plan puts into the node tables
     """
     unstage_scan(db)

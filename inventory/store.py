@@ -15,7 +15,7 @@ from vminv.inventory.location import Location
 from vminv.inventory.plan import FollowMoves, PlannedGuest, check_mode, plan_writes
 from vminv.inventory.report import WriteEntry, WriteReport
 from vminv.inventory.staging import stage_scan, unstage_scan
-from vminv.inventory.track import fingerprints
+from vminv.inventory.track import scan_content
 from vminv.inventory.write_history import record_history
 from vminv.inventory.write_nodes import apply_write_plan, write_domain_xml
 from vminv.scanner.model import ScanResult
@@ -63,7 +63,7 @@ _NODE_UUIDS = (
 
 def _record_scan(db_path: Location, scan: ScanResult, mode: str | None, say: Progress, follow_moves: bool) -> WriteReport:
     # Hashing is much of the CPU time: do it before taking the write lock.
-    hashes = fingerprints(scan)
+    content = scan_content(scan)
     with database(db_path, create=True) as db, write_transaction(db):
         say("transaction started")
         scan_id = _insert_scan(db, scan, mode)
@@ -72,8 +72,8 @@ def _record_scan(db_path: Location, scan: ScanResult, mode: str | None, say: Pro
         follow = FollowMoves(dict(db.execute(_NODE_UUIDS))) if follow_moves else None
         plan = plan_writes(existing, scan, mode, follow)
         written = {(p.node, p.host) for p in plan.entries if p.action in ("new", "update")}
-        stage_scan(db, scan, hashes, written)
-        track = record_history(db, scan_id, scan, hashes)
+        stage_scan(db, scan, content.hashes, written)
+        track = record_history(db, scan_id, scan, content)
         say("history written")
         updated, unchanged = apply_write_plan(db, plan)
         # A followed move without -w/-u: only vm.host follows, as `vminv move` does.

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Sequence
 from typing import NamedTuple
 
-from vminv.inventory.records import fingerprint
+from vminv.inventory.records import fingerprint_of, record_bytes
 from vminv.scanner.model import GuestRecord, ScanResult
 
 
@@ -67,9 +67,17 @@ class TrackPlan(NamedTuple):
     moved_away: tuple[KnownGuest, ...]  # disappeared here because they appeared elsewhere
 
 
-def fingerprints(scan: ScanResult) -> list[str]:
-    """The content hash of every scanned guest, in scan order (the CPU-heavy part)."""
-    return [fingerprint(guest) for guest in scan.guests]
+class ScanContent(NamedTuple):
+    """Each scanned guest's record as stored and its content hash, in scan order."""
+
+    hashes: list[str]
+    records: list[bytes]  # record_bytes(guest): the guest_versions text, made once for hash and row
+
+
+def scan_content(scan: ScanResult) -> ScanContent:
+    """Serialise and hash every scanned guest once (the CPU-heavy part, done before the write lock)."""
+    records = [record_bytes(guest) for guest in scan.guests]
+    return ScanContent([fingerprint_of(data) for data in records], records)
 
 
 def _protected(scan: ScanResult) -> set[tuple[str, str]]:
@@ -89,7 +97,7 @@ def plan_tracking(
         (node, host) of a scanned guest, and the present ones on hosts that
         answered (the candidates for gone and moved)
     :param scan: the scan being recorded
-    :param hashes: ``fingerprints(scan)``
+    :param hashes: ``scan_content(scan).hashes``
     :param settled: positions in ``scan.guests`` already recorded as present
         and unchanged; they are left out of the plan
     """

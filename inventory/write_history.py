@@ -11,21 +11,21 @@ import json
 from collections.abc import Sequence
 
 from vminv.inventory.db import Database
-from vminv.inventory.records import changed_fields, record_from_json, record_json
+from vminv.inventory.records import changed_fields, record_from_json
 from vminv.inventory.sqlhelp import chunks
-from vminv.inventory.track import KnownGuest, Observed, TrackPlan, plan_tracking
+from vminv.inventory.track import KnownGuest, Observed, ScanContent, TrackPlan, plan_tracking
 from vminv.inventory.xcat import mac_value, vm_values
 from vminv.scanner.model import GuestRecord, ScanResult
 
 _KNOWN_COLUMNS = "g.id, g.node, g.host, g.status, g.record_hash, g.version_id, g.uuid, g.last_seen"
 
 
-def record_history(db: Database, scan_id: int, scan: ScanResult, hashes: Sequence[str]) -> TrackPlan:
+def record_history(db: Database, scan_id: int, scan: ScanResult, content: ScanContent) -> TrackPlan:
     """Record every guest of ``scan`` as observed in ``scan_id``; returns what happened to the others.
 
     Needs the scan staged (:func:`inventory.staging.stage_scan`).
 
-    :param hashes: ``fingerprints(scan)``, in scan order
+    :param content: ``scan_content(scan)``
     """
     # Unchanged and still present: observed as is, in SQL.
     unchanged = "g.status = 'present' AND g.record_hash IS d.hash"
@@ -52,8 +52,8 @@ def record_history(db: Database, scan_id: int, scan: ScanResult, hashes: Sequenc
             ),
         )
     )
-    track = plan_tracking(known, scan, hashes, settled)
-    _apply_tracking(db, scan_id, scan, track)
+    track = plan_tracking(known, scan, content.hashes, settled)
+    _apply_tracking(db, scan_id, scan, track, content.records)
     return track
 
 
@@ -91,7 +91,7 @@ def _guest_columns(guest: GuestRecord) -> tuple[object, ...]:
 _GUEST_COLUMNS = ["node", "host", "uuid", "type", "state", "domain_id", "vcpus", "vcpus_current", "memory_kib", "current_memory_kib", "os_type", "arch", "machine", "cpu_sockets", "cpu_dies", "cpu_cores", "cpu_threads", "title", "description", "ovirt", "memory_mib", "nics", "nicmodel", "storage", "macs"]
 
 
-def _new_versions(db: Database, observed: list[Observed]) -> dict[str, int]:
+def _new_versions(db: Database, observed: list[Observed], records: Sequence[bytes]) -> dict[str, int]:
     """Store the records whose content changed; ``{hash: version id}``.
 
     A record equal to an older version of the same guest (shut off, then
@@ -104,7 +104,7 @@ def _new_versions(db: Database, observed: list[Observed]) -> dict[str, int]:
     for o in observed:
         if o.hash not in ids:
             ids[o.hash] = next_id
-            rows.append((next_id, o.guest.name, o.guest.hypervisor, o.hash, record_json(o.guest)))
+            rows.append((next_id, o.guest.name, o.guest.hypervisor, o.hash, records[o.position].decode("utf-8")))
             next_id += 1
     db.insert_rows("guest_versions", ("id", "node", "host", "hash", "record"), rows)
     return ids
@@ -119,19 +119,20 @@ def _previous_records(db: Database, version_ids: set[int]) -> dict[int, GuestRec
     return records
 
 
-def _apply_tracking(db: Database, scan_id: int, scan: ScanResult, track: TrackPlan) -> None:
+def _apply_tracking(db: Database, scan_id: int, scan: ScanResult, track: TrackPlan, records: Sequence[bytes]) -> None:
     seen_at = scan.started
     content_changed = [o for o in track.observed if o.content_changed]
-    version_of = _new_versions(db, content_changed)
+    version_of = _new_versions(db, content_changed, records)
 
-    next_id = int(db.execute("SELECT COALESCE(MAX(id), 0) FROM guests").fetchone()[0]) + 1
+    next_id = first_new_id = int(db.execute("SELECT COALESCE(MAX(id), 0) FROM guests").fetchone()[0]) + 1
     guest_id: dict[int, int] = {}  # observation position -> guests.id
     new_rows, changed_rows = [], []
     for o in track.observed:
         if o.known is None:
             guest_id[o.position] = next_id
             new_rows.append(
-                (next_id, *_guest_columns(o.guest), "present", seen_at, scan_id, version_of[o.hash], o.hash)
+                (next_id, *_guest_columns(o.guest), "present", seen_at, scan_id, seen_at, scan_id, version_of[o.hash],
+                 o.hash)
             )
             next_id += 1
         else:
@@ -140,7 +141,10 @@ def _apply_tracking(db: Database, scan_id: int, scan: ScanResult, track: TrackPl
                 changed_rows.append((*_guest_columns(o.guest), version_of[o.hash], o.hash, o.known.id))
 
     db.insert_rows(
-        "guests", ("id", *_GUEST_COLUMNS, "status", "first_seen", "first_scan_id", "version_id", "record_hash"), new_rows
+        "guests",
+        ("id", *_GUEST_COLUMNS, "status", "first_seen", "first_scan_id", "last_seen", "last_scan_id", "version_id",
+         "record_hash"),
+        new_rows,
     )
     db.executemany(
         f"UPDATE guests SET {', '.join(f'{c} = ?' for c in _GUEST_COLUMNS)}, version_id = ?, record_hash = ?"
@@ -162,10 +166,11 @@ def _apply_tracking(db: Database, scan_id: int, scan: ScanResult, track: TrackPl
             for o in track.observed
         ],
     )
+    # The rows just inserted carry all of this already.
     db.execute(
         "UPDATE guests SET last_seen = ?, last_scan_id = ?, status = 'present', gone_at = NULL,"
-        " gone_scan_id = NULL WHERE id IN (SELECT guest_id FROM observations WHERE scan_id = ?)",
-        [seen_at, scan_id, scan_id],
+        " gone_scan_id = NULL WHERE id IN (SELECT guest_id FROM observations WHERE scan_id = ? AND guest_id < ?)",
+        [seen_at, scan_id, scan_id, first_new_id],
     )
     db.executemany(
         "UPDATE guests SET status = 'gone', gone_at = ?, gone_scan_id = ? WHERE id = ?",
