@@ -16,7 +16,6 @@ from typing import Any
 
 import click
 import orjson
-from tabulate import tabulate
 
 from vminv.scanner.model import document_json_bytes, indented_json_bytes
 from vminv.textsafe import csv_text, json_bytes_terminal_safe, terminal_safe
@@ -26,6 +25,8 @@ FORMATS = ("table", "json", "csv")
 
 def render_table(rows: Iterable[Sequence[Any]], headers: Sequence[str]) -> str:
     """A plain table, one record per line, every cell escaped for the terminal (no final newline)."""
+    from tabulate import tabulate  # on first use: a third of a JSON scan's start-up otherwise
+
     cells = [[terminal_safe(value) for value in row] for row in rows]
     return str(tabulate(cells, headers=[terminal_safe(h) for h in headers], tablefmt="plain",
                         disable_numparse=True))
