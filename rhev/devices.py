@@ -5,16 +5,20 @@ three ways: ``<serial>`` (the image group id), the ``ovirt-vm:device`` block's
 ``imageID``, and the device alias ``ua-<id>`` (the engine's device id, which is
 the disk id for disks). NICs are matched by MAC. What is attached on one side
 only is named, and each matched pair is compared field by field: format,
-interface, read-only, shareable and the active volume for disks; model for NICs. Sizes are not
-compared: domain XML carries no disk size.
+interface, read-only, shareable, the active volume and the size for disks; model for NICs.
+The size is the virtual size on both sides: the engine's ``provisioned_size`` (v3.0:
+``size``) and libvirt's block-stats capacity (``Disk.capacity_bytes``); where either
+side does not know it, it is not compared, and :func:`disk_size_checks` says so.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from vminv.rhev.model import EngineDisk, EngineNic
 from vminv.scanner.model import Disk, Nic
+from vminv.scanner.units import bytes_text
 
 # Disks the guest does not see as its own (engine metadata volumes).
 NON_GUEST_CONTENT = frozenset({"ovf_store", "hosted_engine_sanlock", "hosted_engine_metadata",
@@ -75,7 +79,64 @@ def _pair_differences(engine: EngineDisk, guest: Disk, where: str) -> list[str]:
     engine_volume, guest_volume = engine.image_id, guest.vdsm_volume_id
     if engine_volume and guest_volume and engine_volume.lower() != guest_volume.lower():
         found.append(f"{name} active volume {engine_volume} in the engine, {guest_volume} on {where}")
+    size = DiskSizeCheck.of(engine, guest)
+    if size.differs:
+        found.append(f"{name} size {bytes_text(engine.provisioned_size_bytes or 0)} in the engine,"
+                     f" {bytes_text(guest.capacity_bytes or 0)} on {where}")
     return found
+
+
+@dataclass(frozen=True)
+class DiskSizeCheck:
+    """One matched disk's virtual size on both sides (reconcile JSON: ``disk_sizes``)."""
+
+    disk: str  # the engine's disk id
+    alias: str | None  # the engine's disk alias
+    target: str | None  # libvirt's target device
+    engine_bytes: int | None  # provisioned_size; None: the engine did not say
+    libvirt_bytes: int | None  # block-stats capacity; None: the host did not say
+    compared: bool  # both known
+    differs: bool
+
+    @classmethod
+    def of(cls, engine: EngineDisk, guest: Disk) -> DiskSizeCheck:
+        engine_bytes, libvirt_bytes = engine.provisioned_size_bytes, guest.capacity_bytes
+        compared = engine_bytes is not None and libvirt_bytes is not None
+        return cls(engine.id, engine.alias, guest.target, engine_bytes, libvirt_bytes, compared,
+                   compared and engine_bytes != libvirt_bytes)
+
+
+@dataclass(frozen=True)
+class _Matching:
+    engine_for: dict[int, EngineDisk]  # position of a guest disk -> the engine disk with its id
+    unknown_id: dict[int, str]  # position of a guest disk -> its id the engine does not have
+    unidentified: list[Disk]  # guest disks with no id at all
+    engine_only: list[EngineDisk]
+
+
+def _match_disks(engine_side: Sequence[EngineDisk], guest_side: Sequence[Disk]) -> _Matching:
+    by_id = {d.id.lower(): d for d in engine_side}
+    matched: set[str] = set()
+    result = _Matching({}, {}, [], [])
+    for position, disk in enumerate(guest_side):
+        ids = disk_identities(disk)
+        hit = next((i for i in sorted(ids) if i in by_id), None)
+        if hit is not None:
+            matched.add(hit)
+            result.engine_for[position] = by_id[hit]
+        elif ids:
+            result.unknown_id[position] = sorted(ids)[0]
+        else:
+            result.unidentified.append(disk)
+    result.engine_only.extend(d for d in engine_side if d.id.lower() not in matched)
+    return result
+
+
+def disk_size_checks(engine_disks: Sequence[EngineDisk], disks: Sequence[Disk]) -> list[DiskSizeCheck]:
+    """The size of every disk matched by id, compared where both sides know it."""
+    guest_side = guest_disks(disks)
+    matching = _match_disks(engine_guest_disks(engine_disks), guest_side)
+    return [DiskSizeCheck.of(engine, guest_side[position]) for position, engine in matching.engine_for.items()]
 
 
 def disk_differences(engine_disks: Sequence[EngineDisk], disks: Sequence[Disk], where: str) -> list[str]:
@@ -87,22 +148,15 @@ def disk_differences(engine_disks: Sequence[EngineDisk], disks: Sequence[Disk], 
         if len(engine_side) != len(guest_side):
             return [f"disks {len(engine_side)} in the engine, {len(guest_side)} on {where}"]
         return []
-    by_id = {d.id.lower(): d for d in engine_side}
-    matched: set[str] = set()
+    matching = _match_disks(engine_side, guest_side)
     found: list[str] = []
-    unidentified: list[Disk] = []
-    for disk in guest_side:
-        ids = disk_identities(disk)
-        hit = next((i for i in sorted(ids) if i in by_id), None)
-        if hit is None:
-            if ids:
-                found.append(f"disk {_guest_disk_name(disk)} ({sorted(ids)[0]}) on {where}, not attached in the engine")
-            else:
-                unidentified.append(disk)
-            continue
-        matched.add(hit)
-        found.extend(_pair_differences(by_id[hit], disk, where))
-    missing = [d for d in engine_side if d.id.lower() not in matched]
+    for position, disk in enumerate(guest_side):
+        if position in matching.unknown_id:
+            found.append(f"disk {_guest_disk_name(disk)} ({matching.unknown_id[position]}) on {where},"
+                         " not attached in the engine")
+        elif position in matching.engine_for:
+            found.extend(_pair_differences(matching.engine_for[position], disk, where))
+    missing, unidentified = matching.engine_only, matching.unidentified
     if unidentified and len(unidentified) == len(missing):
         return found  # disks the XML names no id for (direct LUNs on old VDSM): counts agree
     found.extend(f"disk {_disk_name(d)} attached in the engine, not on {where}" for d in missing)

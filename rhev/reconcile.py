@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from vminv.rhev.devices import disk_differences, nic_differences
+from vminv.rhev.devices import DiskSizeCheck, disk_differences, disk_size_checks, nic_differences
 from vminv.rhev.matching import EXTERNAL_PREFIX, Matching, match
 from vminv.rhev.model import EngineSnapshot, EngineVm
 from vminv.scanner.model import DomainProblem, GuestRecord, HostResult, ScanResult
@@ -62,6 +62,9 @@ class Finding:
     match: str | None = None  # "uuid" | "name" (a name-only match); None when unmatched
     # The engine's facts of the VM (EngineSnapshot.vm_facts); None for unmanaged guests.
     engine_facts: Mapping[str, Any] | None = field(default=None, compare=False)
+    # Each disk matched by id with its size on both sides, and whether they could be
+    # compared; empty unless the VM's devices were compared (ok or drift on one host).
+    disk_sizes: tuple[DiskSizeCheck, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)  # engine_facts is a plain dict of JSON values
@@ -83,14 +86,23 @@ def _drift(vm: EngineVm, guest: GuestRecord) -> list[str]:
     vcpus = vm.vcpus
     if vcpus is not None and guest.vcpus_current != vcpus:
         differences.append(f"vcpus {vcpus} in the engine (sockets x cores x threads), {guest.vcpus_current} on {where}")
-    # The engine does not manage an external VM's devices (it imported the domain
-    # as VDSM reported it), so only memory and vCPUs are comparable.
-    external = vm.origin == "external"
-    if vm.nics is not None and not external:
+    if vm.nics is not None and _devices_compared(vm):
         differences.extend(nic_differences(vm.nics, guest.nics, where))
-    if vm.disks is not None and not external:
+    if vm.disks is not None and _devices_compared(vm):
         differences.extend(disk_differences(vm.disks, guest.disks, where))
     return differences
+
+
+def _devices_compared(vm: EngineVm) -> bool:
+    # The engine does not manage an external VM's devices (it imported the domain
+    # as VDSM reported it), so only memory and vCPUs are comparable.
+    return vm.origin != "external"
+
+
+def _size_checks(vm: EngineVm, guest: GuestRecord) -> tuple[DiskSizeCheck, ...]:
+    if vm.disks is None or not _devices_compared(vm):
+        return ()
+    return tuple(disk_size_checks(vm.disks, guest.disks))
 
 
 def _unread_here(host: HostResult, vm: EngineVm) -> DomainProblem | None:
@@ -123,11 +135,12 @@ class _Reconciler:
         host = self.engine.hosts_by_id.get(host_id or "")
         return host.name if host else host_id
 
-    def add(self, kind: str, vm: EngineVm, scanned: str | None, detail: str) -> None:
+    def add(self, kind: str, vm: EngineVm, scanned: str | None, detail: str,
+            disk_sizes: tuple[DiskSizeCheck, ...] = ()) -> None:
         self.findings.append(Finding(
             kind=kind, guest=vm.name or vm.id, uuid=vm.id, engine_host=self.engine_host_name(vm.host_id),
             scanned_host=scanned, detail=detail, match=self.matching.matched_by.get(vm.id),
-            engine_facts=self.engine.vm_facts(vm),
+            engine_facts=self.engine.vm_facts(vm), disk_sizes=disk_sizes,
         ))
 
     def vm(self, vm: EngineVm) -> None:
@@ -169,10 +182,11 @@ class _Reconciler:
                 self.add("state_mismatch", vm, here, prefix + f"the engine says {status}, {here} has it {guest.state}")
             else:
                 differences = _drift(vm, guest)
+                sizes = _size_checks(vm, guest)
                 if differences:
-                    self.add("drift", vm, here, prefix + "; ".join(differences))
+                    self.add("drift", vm, here, prefix + "; ".join(differences), sizes)
                 else:
-                    self.add("ok", vm, here, prefix + f"{status} on {here}")
+                    self.add("ok", vm, here, prefix + f"{status} on {here}", sizes)
         else:
             self.not_active(vm, status, running, engine_host, engine_scan, inactive, prefix)
             return
