@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 
-from vminv.inventory.xcat import SCAN_GROUPS, is_valid_node_name, mac_value, vm_values
+from vminv.inventory.xcat import SCAN_GROUPS, is_valid_node_name, mac_attribute_problem, mac_value, vm_values
 from vminv.scanner.model import GuestRecord
 from vminv.textsafe import terminal_safe
 
@@ -84,11 +84,14 @@ def nodes_to_stanza(
 
     A name mkdef refuses, or one xCAT's reader takes for defaults, is left out:
     ``default`` would make ``mkdef -z`` create nothing, ``default-node`` would
-    copy its MAC, NICs and disks into every later node lacking them.
+    copy its MAC, NICs and disks into every later node lacking them. So is a
+    node whose ``mac`` (from the table, maybe written by an older vminv) is
+    not MAC addresses: xCAT would hand it to DHCP.
     """
     kept, left_out = [], []
     for name, attributes in objects:
-        problem = stanza_name_problem(name)
+        mac = attributes.get("mac")
+        problem = stanza_name_problem(name) or (mac_attribute_problem(mac) if mac else None)
         if problem is None:
             kept.append((name, attributes))
         else:

@@ -11,7 +11,7 @@ import re
 
 from vminv.scanner.domainxml import disk_column, nic_column
 from vminv.scanner.model import GuestRecord
-from vminv.scanner.units import kib_to_mib_text
+from vminv.scanner.units import MAC_RULE, is_canonical_mac, kib_to_mib_text, shown_value
 
 # mkdef's rule for node names (xCAT DBobjUtils); a '.' in particular is refused.
 XCAT_NODE_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
@@ -68,8 +68,25 @@ def nicmodel_value(guest: GuestRecord) -> str:
 
 
 def mac_value(guest: GuestRecord) -> str:
-    """MACs ``|``-separated, the form xCAT's ``mac.mac`` parser splits on."""
-    return "|".join(nic.mac for nic in guest.nics if nic.mac)
+    """MACs ``|``-separated, the form xCAT's ``mac.mac`` parser splits on.
+
+    The parser refuses a domain whose MAC is not one; a record from elsewhere
+    (an older inventory's JSON) never puts anything else into the mac table.
+    """
+    return "|".join(nic.mac for nic in guest.nics if nic.mac and is_canonical_mac(nic.mac))
+
+
+# xCAT's mac.mac: MACs joined by "|", each optionally "!hostname" (or "!*NOIP*").
+_MAC_ENTRY_NAME = re.compile(r"[A-Za-z0-9_.*-]+")
+
+
+def mac_attribute_problem(value: str) -> str | None:
+    """Why ``value`` cannot be a node's ``mac`` attribute (xCAT's mac.mac form), or None when it can."""
+    for entry in value.split("|"):
+        mac, bang, name = entry.partition("!")
+        if not is_canonical_mac(mac) or (bang and not _MAC_ENTRY_NAME.fullmatch(name)):
+            return f"its mac {shown_value(value)} is not MAC addresses ({MAC_RULE}, each optionally !hostname)"
+    return None
 
 
 def vm_values(guest: GuestRecord) -> tuple[str, ...]:

@@ -16,7 +16,16 @@ from lxml import etree
 
 from vminv.errors import DomainXMLError
 from vminv.scanner.model import Disk, Graphics, GuestRecord, Nic
-from vminv.scanner.units import COUNT_MAX, DOMAIN_ID_MAX, MEMORY_KIB_MAX, PORT_MAX, bounded_int, shown_value, to_kib
+from vminv.scanner.units import (
+    COUNT_MAX,
+    DOMAIN_ID_MAX,
+    MEMORY_KIB_MAX,
+    PORT_MAX,
+    bounded_int,
+    canonical_mac,
+    shown_value,
+    to_kib,
+)
 from vminv.scanner.xmlparse import MAX_HOST_DOCUMENT_BYTES, XMLSyntaxProblem, parse_xml
 
 OVIRT_VM_NS = "http://ovirt.org/vm/1.0"
@@ -174,6 +183,14 @@ _NIC_PARTS = frozenset({"mac", "source", "model", "target", "alias"})
 _DISK_PARTS = frozenset({"source", "target", "driver", "readonly", "shareable", "serial", "alias"})
 
 
+def _mac(text: str) -> str:
+    # It becomes xCAT's mac table and a stanza's mac= line: never free text.
+    try:
+        return canonical_mac(text)
+    except ValueError as exc:
+        raise DomainXMLError(f"<mac address> {exc}") from None
+
+
 def _alias(element: etree._Element | None) -> str | None:
     return (element.get("name") or None) if element is not None else None
 
@@ -186,7 +203,7 @@ def _nic(iface: etree._Element) -> Nic:
     source = parts.get("source")
     return Nic(
         type=kind,
-        mac=mac_address.lower() if mac_address else None,
+        mac=_mac(mac_address) if mac_address else None,
         source=_nic_source(kind, source),
         model=model.get("type") if model is not None else None,
         target=target.get("dev") if target is not None else None,

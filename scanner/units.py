@@ -130,3 +130,27 @@ def bytes_text(size: int) -> str:
                 return f"{size // factor} {unit}"
             return f"{size / factor:.2f} {unit} ({size} bytes)"
     return f"{size} bytes"
+
+
+# libvirt reads a MAC as six parts of one or two hex digits joined by ':'
+# (virMacAddrParse) and prints each part as two lower-case digits; a domain
+# XML libvirt wrote always has that form.
+_MAC = re.compile(r"[0-9A-Fa-f]{1,2}(?::[0-9A-Fa-f]{1,2}){5}", re.ASCII)
+_CANONICAL_MAC = re.compile(r"[0-9a-f]{2}(?::[0-9a-f]{2}){5}", re.ASCII)
+MAC_RULE = "six hex pairs joined by ':', as libvirt writes it"
+
+
+def canonical_mac(text: str) -> str:
+    """``text`` as libvirt prints a MAC address (``52:54:00:0a:00:01``).
+
+    Raises ValueError quoting the value when it is no MAC address libvirt would read.
+    """
+    stripped = text.strip(" \t\r\n")
+    if not _MAC.fullmatch(stripped):
+        raise ValueError(f"{shown_value(text)} is not a MAC address ({MAC_RULE})")
+    return ":".join(f"{int(part, 16):02x}" for part in stripped.split(":"))
+
+
+def is_canonical_mac(text: str) -> bool:
+    """Whether ``text`` is a MAC address exactly as :func:`canonical_mac` writes it."""
+    return _CANONICAL_MAC.fullmatch(text) is not None

@@ -27,6 +27,7 @@ HOSTILE_FILES = sorted(p.name for p in HOSTILE.glob("*.xml"))
 # fails for an unintended reason (say, a typo making it malformed) is noticed.
 REASONS = {
     "bad-memory-unit.xml": "unknown memory unit 'GB2'",
+    "bad-mac.xml": "<mac address> '52:54:00:00:00:01|aa:bb:cc:dd:ee:ff!e...' is not a MAC address",
     "bad-memory-value.xml": "'4 GB' is not a whole number",
     "billion-laughs.xml": "",  # refused before or at the DTD; either reason will do
     "empty.xml": "empty document",
@@ -183,5 +184,6 @@ def test_parse_xml_raises_its_own_error_for_syntax_problems(name):
         assert "\n" not in str(exc)
     else:
         # Well-formed but not a usable domain: only parse_domain refuses it.
-        assert name in {"bad-memory-unit.xml", "bad-memory-value.xml", "no-uuid.xml", "root-not-domain.xml"}
+        assert name in {"bad-mac.xml", "bad-memory-unit.xml", "bad-memory-value.xml", "no-uuid.xml",
+                        "root-not-domain.xml"}
         assert root.tag in {"domain", "network"}

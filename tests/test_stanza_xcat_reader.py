@@ -20,12 +20,14 @@ from tests.xcat_stanza_reader import read_stanza
 from vminv import inventory
 from vminv.cli.vminv import cli as vminv_cli
 from vminv.inventory.stanza import DEFAULTS_NAME, guest_attributes, nodes_to_stanza, render_stanza, to_stanza
+from vminv.inventory.xcat import mac_attribute_problem
 from vminv.textsafe import terminal_safe
 
 NAME = st.text(alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-", min_size=1, max_size=20)
 # Names xCAT's reader takes for defaults, mixed in often.
 DEFAULTS_NAMES = st.sampled_from(["default", "default-node", "default-group", "default-x1", "default-"])
 ATTRS = st.sampled_from(["arch", "groups", "mac", "vmhost", "vmnics", "vmstorage", "usercomment", "vmmemory"])
+MACS = st.sampled_from(["52:54:00:00:00:01", "52:54:00:0a:00:01!web1-eth1|52:54:00:0a:00:02"])
 VALUE = st.text(max_size=40) | st.text(alphabet=' "=:#\\\t\r\n\x0b\x0c\x1b\x85\x9b\xa0\u200b\u2028\u202eab', max_size=12)
 
 
@@ -35,7 +37,7 @@ def written_value(value: str) -> str:
 
 
 @settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.tuples(NAME | DEFAULTS_NAMES, st.dictionaries(ATTRS, VALUE, max_size=6)), max_size=6))
+@given(st.lists(st.tuples(NAME | DEFAULTS_NAMES, st.dictionaries(ATTRS, MACS | VALUE, max_size=6)), max_size=6))
 def test_node_stanzas_read_back_exactly(objects):
     objects = list(dict(objects).items())  # one stanza per name
     text, left_out = nodes_to_stanza(objects)
@@ -46,9 +48,12 @@ def test_node_stanzas_read_back_exactly(objects):
     for name, attrs in kept:
         expected = {k: written_value(v) for k, v in attrs.items() if written_value(v)}
         assert read.objects[name] == {"objtype": "node", **expected}
+        assert not attrs.get("mac") or mac_attribute_problem(attrs["mac"]) is None
     for name, reason in left_out:
+        if reason != DEFAULTS_NAME:  # not MACs in xCAT's form: never into mkdef
+            assert reason == mac_attribute_problem(dict(objects)[name]["mac"])
+            continue
         assert name == "default" or (name.startswith("default-") and "-" not in name[len("default-"):])
-        assert reason == DEFAULTS_NAME
 
 
 @pytest.mark.parametrize("name", ["default", "default-node", "default-x1", "default-"])

@@ -97,14 +97,19 @@ _HOSTILE_DOMAIN = """<domain type='kvm' id='3'>
 
 def test_ansible_never_templates_a_host_variable_from_guest_data(tmp_path):
     # A guest's domain XML is the guest owner's text: a MAC "address" holding Jinja would run
-    # on the Ansible controller (lookup('pipe')) if Ansible templated it. Every host variable
-    # is marked __ansible_unsafe, so the real ansible prints it literally and runs nothing.
+    # on the Ansible controller (lookup('pipe')) if Ansible templated it. The parser now refuses
+    # such a MAC, but an inventory written before holds it: every host variable is marked
+    # __ansible_unsafe, so the real ansible prints it literally and runs nothing.
+    import sqlite3
+
     from tests.test_output_safety import rscan
 
     (tmp_path / "replay" / "kvmhost1").mkdir(parents=True)
-    (tmp_path / "replay" / "kvmhost1" / "guest1.xml").write_text(_HOSTILE_DOMAIN.format(mac=HOSTILE_MAC))
+    (tmp_path / "replay" / "kvmhost1" / "guest1.xml").write_text(_HOSTILE_DOMAIN.format(mac="52:54:00:00:00:01"))
     db = tmp_path / "inv.db"
     assert rscan("--replay", str(tmp_path / "replay"), "-w", "--db", str(db)).exit_code == 0
+    with sqlite3.connect(db) as conn:  # as an earlier vminv stored it
+        conn.execute("UPDATE guest_nics SET mac = ? WHERE mac = '52:54:00:00:00:01'", [HOSTILE_MAC.lower()])
     env = {**os.environ, "VMINV_DB": str(db), "HOME": str(tmp_path), "ANSIBLE_LOCAL_TEMP": str(tmp_path / "ansible"),
            "ANSIBLE_INVENTORY_UNPARSED_FAILED": "true", "ANSIBLE_NOCOLOR": "1"}
     shown = subprocess.run([str(BIN / "ansible"), "-i", str(SCRIPT), "guest1", "-c", "local", "-m", "debug",
