@@ -64,6 +64,11 @@ def bounded_int(value: str | int, what: str, maximum: int, minimum: int = 0) -> 
 
     Raises ValueError naming ``what`` and the allowed range.
     """
+    if type(value) is str and value.isascii() and value.isdigit() and len(value) <= _MAX_DIGITS:
+        # The usual case, as libvirt writes it: plain ASCII digits. The rules below give the same.
+        number = int(value)
+        if minimum <= number <= maximum:
+            return number
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         raise ValueError(f"{what} is not an integer: {type(value).__name__}")
     if isinstance(value, str):
@@ -91,7 +96,7 @@ def to_kib(value: str | int, unit: str | None) -> int:
     Raises ValueError naming the unit when it is not one libvirt knows, or
     the value when it is not a whole number libvirt would take.
     """
-    text = str(value).strip()
+    text = value if type(value) is str and value.isascii() and value.isdigit() else str(value).strip()
     if not _WHOLE_NUMBER.fullmatch(text):
         # int() alone would take "1_000", "-5" or non-ASCII digits; libvirt takes
         # none of those, so neither do we.

@@ -51,7 +51,7 @@ def parse_xml(data: bytes | str, max_bytes: int | None = None) -> etree._Element
         data = data.encode("utf-8")
     if max_bytes is not None and len(data) > max_bytes:
         raise XMLSyntaxProblem(too_large(len(data), max_bytes))
-    if not data.strip():
+    if not data or data.isspace():  # isspace stops at the first other byte; strip() would copy it all
         raise XMLSyntaxProblem("empty document")
     try:
         root = etree.fromstring(data, parser=_PARSER)
