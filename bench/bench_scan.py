@@ -329,7 +329,7 @@ def bench_fan_out(lab: Lab, big: Path, runs: int, rtt: float) -> tuple[list[Row]
 def bare_client(uris: list[str], xml_threads: int) -> tuple[float, int]:
     """The yardstick: plain libvirt-python opening every host at once, making the scanner's calls.
 
-    Per host: one read-only open, getAllDomainStats(STATE), XMLDesc of every
+    Per host: one read-only open, getAllDomainStats(STATE|BLOCK, NOWAIT), XMLDesc of every
     domain on ``xml_threads`` threads sharing the connection, the six host-fact
     calls in the same pool, close. No deadline, no parsing, no ssh wrapper:
     the least any client can do. Returns (wall seconds, domains read).
@@ -339,7 +339,8 @@ def bare_client(uris: list[str], xml_threads: int) -> tuple[float, int]:
     def one(uri: str) -> int:
         conn = libvirt.openReadOnly(uri)
         try:
-            stats = conn.getAllDomainStats(libvirt.VIR_DOMAIN_STATS_STATE, 0)
+            stats = conn.getAllDomainStats(libvirt.VIR_DOMAIN_STATS_STATE | libvirt.VIR_DOMAIN_STATS_BLOCK,
+                                           libvirt.VIR_CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT)
             with ThreadPoolExecutor(max_workers=xml_threads) as pool:
                 facts = [pool.submit(call) for call in (conn.getCapabilities, conn.getInfo, conn.getHostname,
                                                         conn.getType, conn.getVersion, conn.getLibVersion)]
