@@ -36,7 +36,8 @@ from vminv.cli.common import (
 from vminv.errors import UsageError
 from vminv.inventory.errors import WriterBusyError
 from vminv.inventory.location import Location
-from vminv.runner.config import ConfigError, Profile, config_candidates, parse_config, resolve_profile
+from vminv.runner.config import ConfigError, Profile, config_candidates, resolve_profile
+from vminv.runner.configfile import read_config_file
 from vminv.textsafe import json_terminal_safe
 
 CONFIG_ENV = "VMINV_CONFIG"
@@ -51,8 +52,8 @@ def find_config(option: str | None) -> Path:
     """The configuration file to use, by precedence; one that must exist and does not is an error."""
     looked = []
     for path, required in config_candidates(option, os.environ.get(CONFIG_ENV), Path.home()):
-        if path.is_file():
-            return path
+        if os.path.lexists(path):
+            return path  # whatever it is: read_config_file says what is wrong with it
         if required:
             raise ConfigError(f"configuration file {path} does not exist",
                               "check --config or $VMINV_CONFIG" if option is None else "check --config")
@@ -64,13 +65,7 @@ def find_config(option: str | None) -> Path:
 def load_profile(config_option_value: str | None, name: str, overrides: Mapping[str, Any] | None = None) -> tuple[
         Path, Profile]:
     path = find_config(config_option_value)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"cannot read configuration file {path}: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise ConfigError(f"configuration file {path} is not UTF-8 text") from None
-    return path, resolve_profile(parse_config(text, str(path)), name, overrides)
+    return path, resolve_profile(read_config_file(path), name, overrides)
 
 
 def db_path_for(option: str | None, profile: Profile) -> Location:
@@ -105,7 +100,7 @@ def config_show(profile: str | None, config_path: str | None, output_format: str
 
     if profile is None:
         path = find_config(config_path)
-        config = parse_config(path.read_text(encoding="utf-8"), str(path))
+        config = read_config_file(path)
         names = sorted(config.profiles)
         if output_format == "json":
             emit(render_json({"file": str(path), "profiles": names}))
