@@ -172,7 +172,7 @@ def test_a_daemon_refusing_block_stats_costs_one_problem_not_the_host(monkeypatc
     assert [(g.name, g.state) for g in scan.guests] == [(g.name, g.state) for g in plain.guests]
 
 
-def test_rscan_names_the_refusal_as_a_host_problem(tmp_path):
+def test_rscan_names_a_disk_sizes_problem_as_the_hosts_not_a_domains(tmp_path):
     folder = _replay_with(tmp_path, None)
     (folder / "kvmhost1" / DISK_SIZES_FILE).write_text("[]")
     rscan = str(Path(sys.executable).with_name("rscan"))
