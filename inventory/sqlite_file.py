@@ -98,7 +98,7 @@ class SqliteDatabase(Database):
         try:
             yield
         finally:
-            self.conn.execute(f"PRAGMA secure_delete = {before}")
+            self.conn.execute(f"PRAGMA secure_delete = {('OFF', 'ON', 'FAST')[before]}")  # "2" would read as ON
         if self.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
             self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 

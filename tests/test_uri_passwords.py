@@ -185,3 +185,23 @@ def test_the_migration_rewrites_a_postgresql_inventory(tmp_path: Path, pg_locati
         {"name": "kvmhost1", "uri": "qemu+ssh://root@kvmhost1/system", "error": "bad qemu+ssh://u@[x/ URI"},
         {"name": "kvmhost2", "uri": "qemu+ssh://root@kvmhost2/system", "error": None},
     ]
+
+
+def test_the_migration_leaves_the_connection_s_secure_delete_as_it_was(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from vminv.inventory import sqlite_file
+    from vminv.inventory.db import database
+
+    connect = sqlite_file._connect
+
+    def connect_fast(path: Path) -> sqlite3.Connection:
+        conn = connect(path)
+        conn.execute("PRAGMA secure_delete = FAST")  # a build or a caller that chose FAST
+        return conn
+
+    monkeypatch.setattr(sqlite_file, "_connect", connect_fast)
+    db = tmp_path / "inv.db"
+    _old_inventory(db)
+    with database(db, create=False, write=True) as opened:
+        assert opened.schema_version() > 3  # migrated on opening
+        assert opened.conn.execute("PRAGMA secure_delete").fetchone()[0] == 2
+    assert OLD_PASSWORD.encode() not in _db_bytes(db)
