@@ -10,6 +10,7 @@ taken as running, one without as shut off.
 
 from __future__ import annotations
 
+import gc
 import json
 import multiprocessing
 import os
@@ -230,8 +231,7 @@ def _replay_host_apart(
 ) -> tuple[HostResult, list[GuestRecord], dict[tuple[str, str], str] | None]:
     """:func:`_replay_host` in a worker process: the XML comes back with the records."""
     domain_xml: dict[tuple[str, str], str] | None = {} if keep_xml else None
-    with gc_paused():
-        result, found = _replay_host(directory, host, domain_xml)
+    result, found = _replay_host(directory, host, domain_xml)
     return result, found, domain_xml
 
 
@@ -259,12 +259,13 @@ def scan_replay(
     results: list[HostResult] = []
     found_on: dict[str, list[GuestRecord]] = {}
     domain_xml: dict[tuple[str, str], str] | None = {} if keep_xml else None
-    with gc_paused():
+    with gc_paused(keep_survivors=True):
         if workers > 1 and len(names) > 1:
             # fork: the workers need nothing but this module, and a replay opens no
             # libvirt connection whose threads a fork could copy half-way.
             context = multiprocessing.get_context("fork")
-            with ProcessPoolExecutor(min(workers, len(names)), mp_context=context) as pool:
+            # The workers live for this scan only: no collector at all (see vminv.gcpause).
+            with ProcessPoolExecutor(min(workers, len(names)), mp_context=context, initializer=gc.disable) as pool:
                 outcomes = pool.map(_replay_host_apart, repeat(directory), names, repeat(keep_xml))
                 for result, found, xml in outcomes:
                     results.append(result)

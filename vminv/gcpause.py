@@ -17,12 +17,21 @@ from contextlib import contextmanager
 
 
 @contextmanager
-def gc_paused() -> Iterator[None]:
-    """Run the block with the cyclic collector off; restore its state afterwards (nests)."""
+def gc_paused(keep_survivors: bool = False) -> Iterator[None]:
+    """Run the block with the cyclic collector off; restore its state afterwards (nests).
+
+    ``keep_survivors``: what the block made and still holds (a scan's records)
+    lives on, so move it to the collector's permanent generation
+    (``gc.freeze``) instead of letting the first collection afterwards walk
+    all of it once more (about 0.1 s for 20,000 guests). Only objects still
+    alive are moved; garbage is already gone (reference counting).
+    """
     was_enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
+        if keep_survivors:
+            gc.freeze()
         if was_enabled:
             gc.enable()
