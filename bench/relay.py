@@ -45,6 +45,9 @@ async def _pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, dela
             await writer.drain()
 
     sender = asyncio.create_task(send())
+    # A peer that resets while the relay shuts down fails the sender after nobody awaits it
+    # any more: read its exception here so asyncio does not print it as never retrieved.
+    sender.add_done_callback(lambda task: task.cancelled() or task.exception())
     try:
         while True:
             chunk = await reader.read(65536)
