@@ -11,10 +11,16 @@ in libvirt, which vminv never opens; libvirt refuses it and it gives nothing.
 
 from __future__ import annotations
 
+import ipaddress
+import re
+from collections.abc import Mapping
+from typing import Any
+
 import libvirt
 
 from vminv.errors import UsageError
 from vminv.scanner.model import GuestAddress
+from vminv.scanner.units import canonical_mac
 
 ADDRESS_SOURCES = {
     "lease": libvirt.VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_LEASE,
@@ -40,22 +46,62 @@ def uuids_with(conn: libvirt.virConnect, flag: int) -> frozenset[str] | None:
         return None
 
 
-def _prefixed(address: dict[str, object]) -> str:
-    return f"{address.get('addr')}/{address.get('prefix')}"
-
-
 def addresses_from(source: str, dom: libvirt.virDomain) -> tuple[GuestAddress, ...]:
     """One source's addresses of a running guest; () when the source has none or refuses."""
     try:
         interfaces = dom.interfaceAddresses(ADDRESS_SOURCES[source], 0) or {}
     except libvirt.libvirtError:
         return ()  # no agent, no leases, refused on a read-only connection: nothing known
+    return addresses_from_reply(source, interfaces)
+
+
+def addresses_from_reply(source: str, interfaces: Mapping[Any, Any]) -> tuple[GuestAddress, ...]:
+    """``interfaceAddresses``' answer as records, keeping only what is well-formed.
+
+    Every value in it comes from the guest: the agent reports what the guest
+    says, and a DHCP lease or an ARP entry carries the MAC the guest sent. A
+    MAC that libvirt could not have read becomes None, an address that is no
+    IP address (or a prefix out of range) is left out; the interface name is
+    kept as text (escaped wherever it is shown).
+    """
     found = []
-    for name, value in sorted(interfaces.items()):
-        addrs = value.get("addrs") or []
+    for name, value in sorted(interfaces.items(), key=lambda item: str(item[0])):
+        if not isinstance(value, Mapping):
+            continue
+        addrs = value.get("addrs")
         found.append(GuestAddress(
             source=source, interface=str(name),
-            mac=str(value["hwaddr"]).lower() if value.get("hwaddr") else None,
-            ips=tuple(_prefixed(a) for a in addrs if a.get("addr")),
+            mac=_mac_or_none(value.get("hwaddr")),
+            ips=tuple(ip for ip in map(_prefixed, addrs if isinstance(addrs, list) else []) if ip is not None),
         ))
     return tuple(found)
+
+
+def _mac_or_none(value: object) -> str | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return canonical_mac(value)
+    except ValueError:
+        return None
+
+
+def _prefixed(address: object) -> str | None:
+    """``ADDRESS/PREFIX`` of one entry, or None when it is not an IP address with a prefix that fits."""
+    if not isinstance(address, Mapping) or not isinstance(address.get("addr"), str):
+        return None
+    text = address["addr"]
+    try:
+        ip = ipaddress.ip_address(text)
+    except ValueError:
+        return None
+    scope = getattr(ip, "scope_id", None)
+    if scope is not None and not _SCOPE.fullmatch(scope):
+        return None  # Python takes any text after the %; an interface name is all it may be
+    prefix = address.get("prefix")
+    if isinstance(prefix, bool) or not isinstance(prefix, int) or not 0 <= prefix <= ip.max_prefixlen:
+        return None
+    return f"{text}/{prefix}"  # as libvirt wrote it, now known to be an address
+
+
+_SCOPE = re.compile(r"[A-Za-z0-9_.@-]{1,64}", re.ASCII)  # a Linux interface name (or a zone number)

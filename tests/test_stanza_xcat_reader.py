@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import sqlite3
+import sys
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.inventory.inventory_synthetic import synthetic_guest, synthetic_scan
+from tests.ttyrun import output_through
 from tests.xcat_stanza_reader import read_stanza
 from vminv import inventory
 from vminv.cli.vminv import cli as vminv_cli
@@ -137,31 +139,8 @@ HOSTILE_DOMAIN = """<domain type='kvm'>
 
 def _stanza_through(replay: Path, stdout: str) -> bytes:
     """``rscan -z`` in its own process, stdout a regular file or a terminal (a pty)."""
-    import os
-    import subprocess
-    import sys
-
     command = [sys.executable, "-c", "from vminv.cli.rscan import cli; cli()", "--replay", str(replay), "-z"]
-    if stdout == "file":
-        target = replay.parent / "out.stanza"
-        with open(target, "wb") as handle:
-            subprocess.run(command, stdout=handle, check=True, timeout=60)
-        return target.read_bytes()
-    main, secondary = os.openpty()
-    with subprocess.Popen(command, stdout=secondary) as process:
-        os.close(secondary)
-        assert os.isatty(main)
-        chunks = []
-        while True:
-            try:
-                chunk = os.read(main, 65536)
-            except OSError:  # EIO: the terminal's other end closed
-                break
-            if not chunk:
-                break
-            chunks.append(chunk)
-        assert process.wait(timeout=60) == 0
-    return b"".join(chunks).replace(b"\r\n", b"\n")  # the terminal's own line ends
+    return output_through(command, stdout, replay.parent)
 
 
 def test_hostile_stanza_values_are_escaped_alike_in_a_file_and_on_a_terminal(tmp_path: Path) -> None:

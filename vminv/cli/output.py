@@ -32,8 +32,17 @@ def render_table(rows: Iterable[Sequence[Any]], headers: Sequence[str]) -> str:
                         disable_numparse=True))
 
 
-def render_csv(rows: Iterable[Sequence[Any]], headers: Sequence[str]) -> str:
-    """CSV with every text cell guarded against formula injection (see :mod:`vminv.textsafe`)."""
+def render_csv(rows: Iterable[Sequence[Any]], headers: Sequence[str], for_terminal: bool = False) -> str:
+    """CSV with every text cell guarded against formula injection (see :mod:`vminv.textsafe`).
+
+    ``for_terminal``: the CSV goes to a person's terminal, not into a file or
+    a pipe, so text cells are escaped as in a table (a C1 control or a bidi
+    override would reach the terminal raw; a line break would look like a
+    row). Into a file or a pipe the values stay exact.
+    """
+    if for_terminal:
+        rows = ([terminal_safe(value, keep_backslash=True) if isinstance(value, str) else value for value in row]
+                for row in rows)
     return csv_text(headers, rows)
 
 
@@ -85,7 +94,7 @@ def render(output_format: str, headers: Sequence[str], rows: Sequence[Sequence[A
     if output_format == "json":
         emit(render_json(document()))
     elif output_format == "csv":
-        emit(render_csv(rows, headers))
+        emit(render_csv(rows, headers, for_terminal=stdout_is_terminal()))
     elif output_format != "table":
         raise ValueError(f"unknown output format {output_format!r}")
     elif text is not None:
@@ -117,6 +126,13 @@ def emit_line(line: str) -> None:
 def warn(line: str) -> None:
     """One message line on stderr (warnings, notes, per-guest reports), escaped for the terminal."""
     click.echo(terminal_safe(line, keep_backslash=True), err=True)
+
+
+def stdout_is_terminal() -> bool:
+    try:
+        return sys.stdout.isatty()
+    except (AttributeError, ValueError):  # replaced or closed stream
+        return False
 
 
 def stderr_is_terminal() -> bool:
