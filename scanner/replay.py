@@ -259,7 +259,7 @@ def scan_replay(
     results: list[HostResult] = []
     found_on: dict[str, list[GuestRecord]] = {}
     domain_xml: dict[tuple[str, str], str] | None = {} if keep_xml else None
-    with gc_paused(keep_survivors=True):
+    with gc_paused():
         if workers > 1 and len(names) > 1:
             # fork: the workers need nothing but this module, and a replay opens no
             # libvirt connection whose threads a fork could copy half-way.

@@ -24,7 +24,10 @@ def gc_paused(keep_survivors: bool = False) -> Iterator[None]:
     lives on, so move it to the collector's permanent generation
     (``gc.freeze``) instead of letting the first collection afterwards walk
     all of it once more (about 0.1 s for 20,000 guests). Only objects still
-    alive are moved; garbage is already gone (reference counting).
+    alive are moved; garbage is already gone (reference counting). This
+    changes the whole process (everything alive is frozen, and a cycle among
+    those objects is never collected), so only the owner of a short-lived
+    process decides it: the command line, never the libraries.
     """
     was_enabled = gc.isenabled()
     gc.disable()

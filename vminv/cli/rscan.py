@@ -35,6 +35,7 @@ from vminv.cli.secrets import SSH_PASSWORD_ENV, ssh_password
 from vminv.cli.signals import SignalHold, kept_on_stop
 from vminv.cli.signals import install as install_signal_handlers
 from vminv.errors import InventoryError, UsageError
+from vminv.gcpause import gc_paused
 from vminv.inventory.location import Location
 from vminv.scanner.disksizes import DISK_SIZES_FILE, DISK_SIZES_PROBLEM
 from vminv.scanner.live import FACTS_PROBLEM
@@ -205,7 +206,9 @@ def cli(noderange: str | None, uri_template: str | None, transport: str, concurr
         hosts = _expand(noderange, db, use_db) if noderange else replay_hosts(replay_dir)
         # Parsing saved XML is CPU-bound: one process per core, at most -j.
         workers = min(concurrency, len(os.sched_getaffinity(0)))
-        scan = scan_replay(replay_dir, hosts, noderange or ",".join(hosts), keep_xml=keep_xml, workers=workers)
+        # rscan is one short process and keeps every record to its end: freeze them out of the collector.
+        with gc_paused(keep_survivors=True):
+            scan = scan_replay(replay_dir, hosts, noderange or ",".join(hosts), keep_xml=keep_xml, workers=workers)
     else:
         if not noderange:
             raise UsageError("no NODERANGE given", "name the hosts to scan, e.g. rscan kvmhost[1-4]")
