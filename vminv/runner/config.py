@@ -177,33 +177,31 @@ def _where(path: str, text: str, keys: tuple[str, ...]) -> str:
     return f"{path}:{line}" if line else path
 
 
+def _check_key(path: str, text: str, keys: tuple[str, ...], value: Any, checks: Mapping[str, Check], known: str) -> None:
+    """One key against its table's checks: unknown keys and bad values are one line naming the file and line.
+
+    ``known`` is the hint for an unknown key (which keys there are).
+    """
+    dotted = ".".join(keys)
+    if keys[-1] not in checks:
+        raise ConfigError(f"{_where(path, text, keys)}: unknown key {dotted}", known)
+    problem = checks[keys[-1]](value)
+    if problem:
+        raise ConfigError(f"{_where(path, text, keys)}: {dotted} {problem}")
+
+
 def _check_table(path: str, text: str, prefix: tuple[str, ...], table: Mapping[str, Any]) -> None:
     for key, value in table.items():
         keys = (*prefix, key)
-        dotted = ".".join(keys)
         if key in TABLES:
             if not isinstance(value, dict):
-                raise ConfigError(f"{_where(path, text, keys)}: {dotted} must be a table")
-            schema = TABLES[key]
+                raise ConfigError(f"{_where(path, text, keys)}: {'.'.join(keys)} must be a table")
             for sub, sub_value in value.items():
-                sub_keys = (*keys, sub)
-                if sub not in schema:
-                    raise ConfigError(
-                        f"{_where(path, text, sub_keys)}: unknown key {'.'.join(sub_keys)}",
-                        f"known keys of [{key}]: {', '.join(sorted(schema))}",
-                    )
-                problem = schema[sub](sub_value)
-                if problem:
-                    raise ConfigError(f"{_where(path, text, sub_keys)}: {'.'.join(sub_keys)} {problem}")
-            continue
-        if key not in PROFILE_KEYS:
-            raise ConfigError(
-                f"{_where(path, text, keys)}: unknown key {dotted}",
-                f"known keys: {', '.join(sorted([*PROFILE_KEYS, *TABLES]))}",
-            )
-        problem = PROFILE_KEYS[key](value)
-        if problem:
-            raise ConfigError(f"{_where(path, text, keys)}: {dotted} {problem}")
+                _check_key(path, text, (*keys, sub), sub_value, TABLES[key],
+                           f"known keys of [{key}]: {', '.join(sorted(TABLES[key]))}")
+        else:
+            _check_key(path, text, keys, value, PROFILE_KEYS,
+                       f"known keys: {', '.join(sorted([*PROFILE_KEYS, *TABLES]))}")
 
 
 def parse_config(text: str, path: str) -> ConfigFile:
