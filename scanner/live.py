@@ -52,8 +52,19 @@ _HINTS = {
 }
 
 
-def scan_error(message: str, *, elapsed_s: float = 0.0, deadline_s: float | None = None) -> ScanError:
-    """Build the ScanError subclass that fits a failure message."""
+def _unreachable_hint(uri: str) -> str:
+    """What to check when a host cannot be reached, by the URI's transport (what listens there)."""
+    transport = uri.split(":", 1)[0].partition("+")[2]
+    if transport in ("tcp", "tls"):
+        return (f"check the host name, that libvirtd listens for {transport.upper()} there"
+                f" (virtproxyd-{transport}.socket or listen_{transport}) and that the port is open")
+    if transport in ("", "unix"):
+        return "check that libvirtd (or the driver's daemon) runs and that the URI's driver and path are right"
+    return _HINTS["unreachable"]
+
+
+def scan_error(message: str, *, elapsed_s: float = 0.0, deadline_s: float | None = None, uri: str = "") -> ScanError:
+    """Build the ScanError subclass that fits a failure message (``uri``: what was opened, for the hint)."""
     text = one_line(message)
     error_class = classify_message(text)
     if deadline_s is not None and error_class in ("libvirt", "unreachable") and elapsed_s >= deadline_s - 0.5:
@@ -61,7 +72,8 @@ def scan_error(message: str, *, elapsed_s: float = 0.0, deadline_s: float | None
         # "End of file while reading data", which really is a timeout.
         error_class = "timeout"
         text = f"no answer within {deadline_s:g}s ({text})"
-    return _ERROR_TYPES[error_class](text, _HINTS[error_class])
+    hint = _unreachable_hint(uri) if error_class == "unreachable" and uri else _HINTS[error_class]
+    return _ERROR_TYPES[error_class](text, hint)
 
 
 @dataclass(frozen=True)
@@ -188,7 +200,8 @@ def scan_libvirt_host(
     try:
         conn = libvirt.openReadOnly(open_uri)
     except libvirt.libvirtError as exc:
-        raise scan_error(str(exc), elapsed_s=time.monotonic() - started, deadline_s=deadline_s) from None
+        raise scan_error(str(exc), elapsed_s=time.monotonic() - started, deadline_s=deadline_s,
+                         uri=open_uri) from None
     try:
         if keepalive:
             try:
@@ -216,7 +229,8 @@ def scan_libvirt_host(
                 try:
                     fetched = future.result()
                 except libvirt.libvirtError as exc:
-                    error = scan_error(str(exc), elapsed_s=time.monotonic() - started, deadline_s=deadline_s)
+                    error = scan_error(str(exc), elapsed_s=time.monotonic() - started, deadline_s=deadline_s,
+                                       uri=open_uri)
                     if error.error_class != "libvirt":
                         raise error from None  # the connection itself is gone
                     problems.append(DomainProblem(str(name), f"cannot read domain XML: {error.message}"))
@@ -245,7 +259,8 @@ def scan_libvirt_host(
             guests = [_with_addresses(g, found) for g in guests]
         return HostScan(tuple(guests), facts, tuple(problems), tuple(kept))
     except libvirt.libvirtError as exc:
-        raise scan_error(str(exc), elapsed_s=time.monotonic() - started, deadline_s=deadline_s) from None
+        raise scan_error(str(exc), elapsed_s=time.monotonic() - started, deadline_s=deadline_s,
+                         uri=open_uri) from None
     finally:
         try:
             conn.close()

@@ -9,6 +9,7 @@ import pytest
 from vminv.errors import UsageError
 from vminv.scanner.classify import classify_message, one_line
 from vminv.scanner.hostfacts import dotted_version
+from vminv.scanner.live import scan_error
 from vminv.scanner.sshtransport import parse_session, remote_script
 from vminv.scanner.sshwrap import SshOptions, SshWrappers
 from vminv.scanner.uri import DEFAULT_URI_TEMPLATE, build_uri, split_uri, with_params
@@ -152,3 +153,18 @@ def test_wrapper_scripts_requested_by_many_threads_at_once_all_run(tmp_path):
         with ThreadPoolExecutor(max_workers=32) as pool:
             outputs = list(pool.map(ask_and_run, range(200)))
     assert outputs == ["ok\n"] * 200
+
+
+@pytest.mark.parametrize(
+    ("uri", "names"),
+    [
+        ("qemu+ssh://root@kvm1/system", "sshd"),
+        ("qemu+tcp://kvm1/system", "listens for TCP"),
+        ("qemu+tls://kvm1/system", "listens for TLS"),
+        ("qemu:///system", "libvirtd (or the driver's daemon) runs"),
+    ],
+)
+def test_the_unreachable_hint_names_what_listens_for_the_uris_transport(uri: str, names: str) -> None:
+    error = scan_error("unable to connect to server at 'kvm1:16509': Connection refused", uri=uri)
+    assert error.error_class == "unreachable"
+    assert error.hint is not None and names in error.hint
