@@ -74,6 +74,7 @@ def _text(element: etree._Element | None) -> str | None:
 
 
 _HEX_DIGITS = frozenset(string.hexdigits)
+_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.ASCII)
 
 
 def _canonical_uuid(text: str) -> str:
@@ -83,6 +84,8 @@ def _canonical_uuid(text: str) -> str:
     them canonically; a hand-written or foreign file must key the same guest
     the same way, so normalise rather than keep the spelling.
     """
+    if _CANONICAL_UUID.fullmatch(text):  # as libvirt writes it: nothing to change
+        return text
     digits = text.replace("-", "").lower()
     if len(digits) != 32 or not _HEX_DIGITS.issuperset(digits):
         raise DomainXMLError(f"domain <uuid> {text!r} is not a UUID")

@@ -9,10 +9,48 @@ stores them and ``rhev`` reconciles them. ``to_dict`` gives the JSON shape
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import MISSING, dataclass, field, fields
+from typing import Any, TypeVar
 
 import orjson
+
+_Record = TypeVar("_Record")
+
+
+def _filled_at_once(cls: type[_Record]) -> type[_Record]:
+    """Give a frozen dataclass an ``__init__`` that sets the instance's ``__dict__`` in one step.
+
+    The ``__init__`` a frozen dataclass gets sets each field through
+    ``object.__setattr__`` (its own ``__setattr__`` refuses): 7 µs for a
+    GuestRecord, 3.5 µs for a Disk, against about 1 µs for one dict. A
+    20,000-guest replay builds some 80,000 of them. The signature, the
+    defaults and the field order (``__dict__``'s, which orjson and pickle
+    keep) are the dataclass's own; everything else (frozen attributes,
+    equality, hashing, ``repr``) is untouched. Written with ``exec`` as
+    :mod:`dataclasses` writes its own methods, from the field names alone.
+    """
+    parameters: list[str] = []
+    defaults: dict[str, object] = {}
+    for f in fields(cls):  # type: ignore[arg-type]
+        if f.default_factory is not MISSING or not f.init or not f.name.isidentifier():
+            raise TypeError(f"{cls.__name__}.{f.name}: only plain fields can be filled at once")
+        if f.default is MISSING:
+            parameters.append(f.name)
+        else:
+            defaults[f"_default_{f.name}"] = f.default
+            parameters.append(f"{f.name}=_default_{f.name}")
+    values = ", ".join(f"{f.name!r}: {f.name}" for f in fields(cls))  # type: ignore[arg-type]
+    source = (
+        f"def __init__(self, {', '.join(parameters)}):\n"
+        f"    _set_dict(self, '__dict__', {{{values}}})\n"
+    )
+    namespace: dict[str, Any] = {}
+    exec(source, {"_set_dict": object.__setattr__, **defaults}, namespace)  # our own field names only
+    init = namespace["__init__"]
+    init.__qualname__ = f"{cls.__qualname__}.__init__"
+    init.__module__ = cls.__module__
+    cls.__init__ = init  # type: ignore[method-assign]
+    return cls
 
 
 def _json_default(value: object) -> object:
@@ -54,6 +92,7 @@ def _plain_dict(record: object) -> dict[str, Any]:
     return data
 
 
+@_filled_at_once
 @dataclass(frozen=True)
 class Nic:
     type: str  # libvirt interface type: bridge, network, direct, vhostuser, user, ...
@@ -68,6 +107,7 @@ class Nic:
     source_pci: str | None = None
 
 
+@_filled_at_once
 @dataclass(frozen=True)
 class Disk:
     device: str  # disk, cdrom, floppy, lun
@@ -92,6 +132,7 @@ class Disk:
     capacity_bytes: int | None = None
 
 
+@_filled_at_once
 @dataclass(frozen=True)
 class Graphics:
     type: str  # vnc, spice, ...
@@ -105,6 +146,7 @@ class Graphics:
     password_set: bool = False
 
 
+@_filled_at_once
 @dataclass(frozen=True)
 class GuestAddress:
     """One interface's addresses as libvirt reports them for a running guest (``rscan --addresses``)."""
@@ -115,6 +157,7 @@ class GuestAddress:
     ips: tuple[str, ...]  # "ADDRESS/PREFIX"
 
 
+@_filled_at_once
 @dataclass(frozen=True)
 class GuestRecord:
     hypervisor: str  # the scanned host's name as given in the noderange

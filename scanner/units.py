@@ -96,6 +96,11 @@ def to_kib(value: str | int, unit: str | None) -> int:
     Raises ValueError naming the unit when it is not one libvirt knows, or
     the value when it is not a whole number libvirt would take.
     """
+    if unit == "KiB" and type(value) is str and value.isascii() and value.isdigit() and len(value) <= _MAX_DIGITS:
+        # What libvirt writes for every size: KiB digits. The rules below give the same.
+        amount = int(value)
+        if amount <= MEMORY_KIB_MAX:
+            return amount
     text = value if type(value) is str and value.isascii() and value.isdigit() else str(value).strip()
     if not _WHOLE_NUMBER.fullmatch(text):
         # int() alone would take "1_000", "-5" or non-ASCII digits; libvirt takes
@@ -150,6 +155,8 @@ def canonical_mac(text: str) -> str:
 
     Raises ValueError quoting the value when it is no MAC address libvirt would read.
     """
+    if _CANONICAL_MAC.fullmatch(text):  # as libvirt writes it: nothing to change
+        return text
     stripped = text.strip(" \t\r\n")
     if not _MAC.fullmatch(stripped):
         raise ValueError(f"{shown_value(text)} is not a MAC address ({MAC_RULE})")
