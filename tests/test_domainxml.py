@@ -692,3 +692,19 @@ def test_records_stored_before_the_new_fields_still_load():
     assert loaded.guest_agent is None
     assert [d.shareable for d in loaded.disks] == [False] * len(record.disks)
     assert loaded.graphics[0].listen is None
+
+
+def test_blank_text_is_dropped_between_elements_but_kept_in_a_leaf():
+    # The parser drops indentation (remove_blank_text); a leaf's own text, blank or
+    # padded, must reach the record exactly as without that option.
+    from vminv.scanner.xmlparse import parse_xml
+
+    root = parse_xml(b"<domain>\n  <title>   </title>\n  <name> web 01 </name>\n  <os>\n    <type>hvm</type>\n  </os>\n</domain>")
+    assert [(child.tag, child.text) for child in root.iter()] == [
+        ("domain", None), ("title", "   "), ("name", " web 01 "), ("os", None), ("type", "hvm")]
+    guest = parse_domain(
+        b"<domain type='kvm'>\n <name>\n  web01\n </name>\n <uuid>6f2d3b3a-0c47-4e0e-9d4c-2b1d1e7b9a01</uuid>\n"
+        b" <title>  </title>\n <description>\n   db tier\n </description>\n <memory>1024</memory>\n</domain>",
+        "kvmhost1",
+    )
+    assert (guest.name, guest.title, guest.description) == ("web01", None, "db tier")
