@@ -1,6 +1,7 @@
 """``rscan --replay`` end to end: 20,000 guests, JSON out, recorded in a new inventory.
 
     .venv/bin/python bench/bench_replay.py [--hosts 20] [--guests 1000] [--runs 5] [--profile]
+                                           [--baseline OTHER/.venv/bin/rscan]
 
 Builds a replay folder of ``--hosts`` x ``--guests`` domain XML files (the
 fixtures under fixtures/domains, real ``virsh dumpxml`` shapes, each copy with
@@ -13,7 +14,11 @@ parses host folders in one process per CPU), each run into a fresh database.
 It reports the median guests/s over ``--runs`` runs of each (wall time) and
 the CPU time per guest (the child's user+sys: on a shared machine the wall
 figure also counts time other processes held the cores). ``--profile`` runs the same work once in-process under cProfile and
-prints where the time goes. Target: at least 10,000 guests/s.
+prints where the time goes. ``--baseline`` names the ``rscan`` of another
+checkout (an earlier commit, in its own virtualenv): its runs alternate with
+this one's on the same folder, so a change is measured against the code before
+it under the same load (this machine's speed varies by a third from minute to
+minute). Target: at least 10,000 guests/s.
 """
 
 from __future__ import annotations
@@ -96,6 +101,7 @@ def main() -> int:
     parser.add_argument("--guests", type=int, default=1000, help="guests per host")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--baseline", type=Path, help="the rscan of another checkout, run alternately")
     args = parser.parse_args()
 
     rscan = Path(sys.executable).with_name("rscan")
@@ -110,21 +116,35 @@ def main() -> int:
             profile(replay, noderange, work / "profile.db")
             return 0
         all_cpus = ",".join(str(c) for c in sorted(os.sched_getaffinity(0)))
-        one_run(rscan, replay, noderange, work / "warmup.db", "0")  # page cache, .pyc files
+        builds = {"this checkout": rscan}
+        if args.baseline is not None:
+            builds["baseline"] = args.baseline
+        for build in builds.values():
+            one_run(build, replay, noderange, work / "warmup.db", "0")  # page cache, .pyc files
         print(f"{len(hosts)} hosts x {args.guests} guests = {total:,} guests; load average {os.getloadavg()[0]:.2f}")
         medians = {}
         for label, cpus in (("one core", "0"), (f"cpus {all_cpus}", all_cpus)):
-            # Alternate nothing: each setting's runs back to back, both in this one process run.
-            timings = [one_run(rscan, replay, noderange, work / f"run-{cpus}-{i}.db", cpus) for i in range(args.runs)]
-            wall_rates = [total / wall for wall, _ in timings]
-            cpu_rates = [total / cpu for _, cpu in timings]
-            medians[label] = statistics.median(wall_rates)
-            print(f"{label}: runs (wall) {', '.join(f'{r:,.0f}' for r in wall_rates)} guests/s; "
-                  f"CPU time {statistics.median(cpu_rates):,.0f} guests/s per CPU-second (median)")
+            # Each setting's runs back to back; the builds, when two, alternate run by run.
+            timings: dict[str, list[tuple[float, float]]] = {name: [] for name in builds}
+            for i in range(args.runs):
+                for name, build in builds.items():
+                    db = work / f"run-{cpus}-{i}-{name.replace(' ', '-')}.db"
+                    timings[name].append(one_run(build, replay, noderange, db, cpus))
+            for name, runs in timings.items():
+                wall_rates = [total / wall for wall, _ in runs]
+                cpu_rates = [total / cpu for _, cpu in runs]
+                medians[f"{label}, {name}"] = statistics.median(wall_rates)
+                print(f"{label}, {name}: runs (wall) {', '.join(f'{r:,.0f}' for r in wall_rates)} guests/s; "
+                      f"CPU time {statistics.median(cpu_rates):,.0f} guests/s per CPU-second (median)")
+            if len(builds) == 2:
+                ratio = statistics.median(total / w for w, _ in timings["this checkout"]) / statistics.median(
+                    total / w for w, _ in timings["baseline"])
+                print(f"{label}: this checkout / baseline = {ratio:.2f}x (medians, wall)")
         print(f"load average after: {os.getloadavg()[0]:.2f}")
         print("medians (wall): " + "; ".join(f"{k} {v:,.0f} guests/s" for k, v in medians.items())
               + f"; target >= {TARGET_GUESTS_PER_S:,}")
-        return 0 if max(medians.values()) >= TARGET_GUESTS_PER_S else 1
+        ours = [v for k, v in medians.items() if k.endswith("this checkout")]
+        return 0 if max(ours) >= TARGET_GUESTS_PER_S else 1
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
