@@ -187,3 +187,28 @@ def test_parse_xml_raises_its_own_error_for_syntax_problems(name):
         assert name in {"bad-mac.xml", "bad-memory-unit.xml", "bad-memory-value.xml", "no-uuid.xml",
                         "root-not-domain.xml"}
         assert root.tag in {"domain", "network"}
+
+
+def test_a_local_dtd_is_never_opened(tmp_path):
+    # A FIFO without a writer blocks whoever opens it for reading: a parser option
+    # that made libxml2 load the DTD a document names (collect_ids=False does) would
+    # hang here instead of refusing the document at once.
+    fifo = tmp_path / "domain.dtd"
+    os.mkfifo(fifo)
+    document = f'<?xml version="1.0"?>\n<!DOCTYPE domain SYSTEM "{fifo}">\n<domain><name>a</name></domain>'.encode()
+    outcome: list[BaseException] = []
+
+    def parse() -> None:
+        try:
+            parse_xml(document)
+        except BaseException as exc:  # handed to the test thread
+            outcome.append(exc)
+
+    worker = threading.Thread(target=parse, daemon=True)
+    worker.start()
+    worker.join(10)
+    if worker.is_alive():
+        with open(fifo, "wb"):  # release the parser: it opened the DTD
+            pass
+        pytest.fail("the parser opened the DTD the document names")
+    assert len(outcome) == 1 and isinstance(outcome[0], XMLSyntaxProblem) and "DTD" in str(outcome[0])
