@@ -9,7 +9,7 @@ import unicodedata
 
 import pytest
 
-from vminv.textsafe import csv_cell, csv_text, json_terminal_safe, terminal_safe
+from vminv.textsafe import csv_cell, csv_text, json_bytes_shown_as_is, json_terminal_safe, terminal_safe
 
 # One of each class a guest or engine can put into a value.
 HOSTILE = {
@@ -100,6 +100,24 @@ def test_json_keeps_exact_values_but_shows_no_raw_unsafe_character():
         assert line.isprintable()
     assert "虚拟机1" in text  # readable characters stay readable
     assert "\\u202e" in text and "\\u007f" in text and "\\udb40\\udc41" in text
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+def test_json_bytes_with_any_hostile_character_are_not_shown_as_is(name):
+    raw, _shown = HOSTILE[name]
+    text = json.dumps({"cjk": "虚拟机1", "value": raw}, ensure_ascii=False, indent=2)
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError:
+        pytest.skip("a lone surrogate has no UTF-8 bytes (orjson refuses it before any check)")
+    # json.dumps escapes C0 controls itself; everything it leaves raw must be caught.
+    assert json_bytes_shown_as_is(data) == (json_terminal_safe(text) == text)
+
+
+def test_json_bytes_of_printable_text_in_any_script_are_shown_as_is():
+    text = json.dumps({"a": "虚拟机1", "b": "größe", "c": "😀 ok", "d": "plain"}, ensure_ascii=False, indent=2)
+    assert json_bytes_shown_as_is(text.encode("utf-8"))
+    assert not json_bytes_shown_as_is((text + "\u202e").encode("utf-8"))
 
 
 def test_json_of_plain_ascii_is_unchanged():
