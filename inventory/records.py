@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 import orjson
 
-from vminv.scanner.model import Disk, Graphics, GuestRecord, Nic, record_json_bytes
+from vminv.scanner.model import Disk, Graphics, GuestRecord, Nic, record_json_bytes, records_json_bytes
 from vminv.scanner.units import bytes_text
 from vminv.scanner.vdsm import configuration_metadata, image_path
 
@@ -27,6 +27,11 @@ def record_bytes(guest: GuestRecord) -> bytes:
     return record_json_bytes(guest)
 
 
+def records_bytes(guests: Iterable[GuestRecord]) -> list[bytes]:
+    """:func:`record_bytes` of each guest, in order."""
+    return records_json_bytes(guests)
+
+
 def record_json(guest: GuestRecord) -> str:
     return record_bytes(guest).decode("utf-8")
 
@@ -39,6 +44,12 @@ def fingerprint(guest: GuestRecord) -> str:
 def fingerprint_of(stored: bytes) -> str:
     """:func:`fingerprint` of a record already serialised by :func:`record_bytes`."""
     return hashlib.blake2b(stored, digest_size=16).hexdigest()
+
+
+def fingerprints_of(stored: Iterable[bytes]) -> list[str]:
+    """:func:`fingerprint_of` of each record, in order, without a Python call per record."""
+    blake2b = hashlib.blake2b
+    return [blake2b(data, digest_size=16).hexdigest() for data in stored]
 
 
 def record_from_json(text: str) -> GuestRecord:

@@ -8,21 +8,22 @@ but the position: every use walks the table and looks up the real ones.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 
 from vminv.inventory.db import Database
+from vminv.inventory.track import ScanContent
 from vminv.scanner.model import ScanResult
 
 
 def stage_scan(
     db: Database,
     scan: ScanResult,
-    hashes: Sequence[str],
+    content: ScanContent,
     written: Collection[tuple[str, str]],
 ) -> None:
     """Fill the temporary tables (inside the scan's write transaction).
 
-    :param hashes: ``scan_content(scan).hashes``, in scan order
+    :param content: ``scan_content(scan)``
     :param written: the (node, host) pairs the write plan puts into the node tables
     """
     unstage_scan(db)
@@ -33,12 +34,11 @@ def stage_scan(
         " written INTEGER NOT NULL)"
     )
     db.execute("CREATE TEMP TABLE scan_answered (host TEXT PRIMARY KEY)")
-    # A (node, host) listed twice: the last one counts, as everywhere else.
-    last_position = {(g.name, g.hypervisor): position for position, g in enumerate(scan.guests)}
+    hashes = content.hashes
     db.insert_rows(
         "scan_guests",
         ("position", "node", "host", "hash", "written"),
-        [(position, key[0], key[1], hashes[position], int(key in written)) for key, position in last_position.items()],
+        [(position, key[0], key[1], hashes[position], int(key in written)) for key, position in content.positions.items()],
     )
     db.insert_rows("scan_answered", ("host",), [(name,) for name in dict.fromkeys(h.name for h in scan.hosts if h.ok)])
     db.analyze(["scan_guests", "scan_answered"])

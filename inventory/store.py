@@ -72,8 +72,13 @@ def _record_scan(db_path: Location, scan: ScanResult, mode: str | None, say: Pro
         follow = FollowMoves(dict(db.execute(_NODE_UUIDS))) if follow_moves else None
         plan = plan_writes(existing, scan, mode, follow)
         written = {(p.node, p.host) for p in plan.entries if p.action in ("new", "update")}
-        stage_scan(db, scan, content.hashes, written)
-        track = record_history(db, scan_id, scan, content)
+        # Staging copies every scanned guest into a temporary table, for SQL
+        # that matches them with the stored guests and writes the node tables:
+        # a first scan into a new inventory, recorded only, needs neither.
+        staged = bool(written) or _has_guests(db)
+        if staged:
+            stage_scan(db, scan, content, written)
+        track = record_history(db, scan_id, scan, content, staged)
         say("history written")
         updated, unchanged = apply_write_plan(db, plan)
         # A followed move without -w/-u: only vm.host follows, as `vminv move` does.
@@ -102,6 +107,10 @@ def _record_scan(db_path: Location, scan: ScanResult, mode: str | None, say: Pro
         _store_counts(db, scan_id, report)
         say(COMMITTING)
     return report
+
+
+def _has_guests(db: Database) -> bool:
+    return bool(db.scalar("SELECT EXISTS (SELECT 1 FROM guests)"))
 
 
 def _entry(planned: PlannedGuest) -> WriteEntry:

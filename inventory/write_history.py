@@ -20,13 +20,24 @@ from vminv.scanner.model import GuestRecord, ScanResult
 _KNOWN_COLUMNS = "g.id, g.node, g.host, g.status, g.record_hash, g.version_id, g.uuid, g.last_seen"
 
 
-def record_history(db: Database, scan_id: int, scan: ScanResult, content: ScanContent) -> TrackPlan:
+def record_history(
+    db: Database, scan_id: int, scan: ScanResult, content: ScanContent, staged: bool = True
+) -> TrackPlan:
     """Record every guest of ``scan`` as observed in ``scan_id``; returns what happened to the others.
 
-    Needs the scan staged (:func:`inventory.staging.stage_scan`).
-
     :param content: ``scan_content(scan)``
+    :param staged: the scan is staged (:func:`inventory.staging.stage_scan`),
+        which matching it with the known guests needs; an inventory without
+        guests has nothing to match, and need not stage it
     """
+    settled, known = _match_known(db, scan_id) if staged else (set(), [])
+    track = plan_tracking(known, scan, content, settled)
+    _apply_tracking(db, scan_id, scan, track, content.records)
+    return track
+
+
+def _match_known(db: Database, scan_id: int) -> tuple[set[int], list[KnownGuest]]:
+    """Observe the unchanged guests in SQL; the positions so settled, and the rows the rest needs."""
     # Unchanged and still present: observed as is, in SQL.
     unchanged = "g.status = 'present' AND g.record_hash IS d.hash"
     db.execute(
@@ -52,9 +63,7 @@ def record_history(db: Database, scan_id: int, scan: ScanResult, content: ScanCo
             ),
         )
     )
-    track = plan_tracking(known, scan, content.hashes, settled)
-    _apply_tracking(db, scan_id, scan, track, content.records)
-    return track
+    return settled, known
 
 
 def _guest_columns(guest: GuestRecord) -> tuple[object, ...]:
@@ -126,19 +135,27 @@ def _apply_tracking(db: Database, scan_id: int, scan: ScanResult, track: TrackPl
 
     next_id = first_new_id = int(db.execute("SELECT COALESCE(MAX(id), 0) FROM guests").fetchone()[0]) + 1
     guest_id: dict[int, int] = {}  # observation position -> guests.id
-    new_rows, changed_rows = [], []
+    new_rows, changed_rows, observations = [], [], []
+    with_devices: list[tuple[int, Observed]] = []  # (guests.id, observation) whose devices are (re)written
+    # One pass builds every row: a scan has 100,000 observations.
     for o in track.observed:
-        if o.known is None:
-            guest_id[o.position] = next_id
-            new_rows.append(
-                (next_id, *_guest_columns(o.guest), "present", seen_at, scan_id, seen_at, scan_id, version_of[o.hash],
-                 o.hash)
-            )
+        known = o.known
+        if known is None:
+            gid = next_id
             next_id += 1
+            version_id: int | None = version_of[o.hash]  # typed as KnownGuest.version_id, used below
+            new_rows.append(
+                (gid, *_guest_columns(o.guest), "present", seen_at, scan_id, seen_at, scan_id, version_id, o.hash)
+            )
+            with_devices.append((gid, o))
+        elif o.content_changed:
+            gid, version_id = known.id, version_of[o.hash]
+            changed_rows.append((*_guest_columns(o.guest), version_id, o.hash, gid))
+            with_devices.append((gid, o))
         else:
-            guest_id[o.position] = o.known.id
-            if o.content_changed:
-                changed_rows.append((*_guest_columns(o.guest), version_of[o.hash], o.hash, o.known.id))
+            gid, version_id = known.id, known.version_id
+        guest_id[o.position] = gid
+        observations.append((scan_id, gid, version_id, o.position))
 
     db.insert_rows(
         "guests",
@@ -151,21 +168,8 @@ def _apply_tracking(db: Database, scan_id: int, scan: ScanResult, track: TrackPl
         " WHERE id = ?",
         changed_rows,
     )
-    _write_devices(db, [(guest_id[o.position], o) for o in content_changed])
-
-    db.insert_rows(
-        "observations",
-        ("scan_id", "guest_id", "version_id", "position"),
-        [
-            (
-                scan_id,
-                guest_id[o.position],
-                version_of[o.hash] if o.content_changed else o.known.version_id,  # type: ignore[union-attr]
-                o.position,
-            )
-            for o in track.observed
-        ],
-    )
+    _write_devices(db, with_devices)
+    db.insert_rows("observations", ("scan_id", "guest_id", "version_id", "position"), observations)
     # The rows just inserted carry all of this already.
     db.execute(
         "UPDATE guests SET last_seen = ?, last_scan_id = ?, status = 'present', gone_at = NULL,"
@@ -214,19 +218,30 @@ def _events(
     track: TrackPlan,
     guest_id: dict[int, int],
 ) -> list[tuple[object, ...]]:
-    compare = [o for o in track.observed if o.changed_since_previous]
-    previous = _previous_records(db, {o.previous.version_id for o in compare if o.previous and o.previous.version_id})
+    changes = _field_changes(db, track)
     events: list[tuple[object, ...]] = []
     for o in track.observed:
+        event, changed = o.event, changes.get(o.position)
+        if event is None and changed is None:
+            continue  # most guests of a rescan: nothing to say
         gid, node, host = guest_id[o.position], o.guest.name, o.guest.hypervisor
-        if o.event == "moved" and o.moved_from is not None:
+        if event == "moved" and o.moved_from is not None:
             events.append((gid, node, host, scan_id, at, "moved", "host", o.moved_from.host, host))
-        elif o.event is not None:
-            events.append((gid, node, host, scan_id, at, o.event, None, None, None))
-        before = o.previous
-        if o.changed_since_previous and before is not None and before.version_id in previous:
-            for field, old, new in changed_fields(previous[before.version_id], o.guest):
-                events.append((gid, node, host, scan_id, at, "changed", field, old, new))
+        elif event is not None:
+            events.append((gid, node, host, scan_id, at, event, None, None, None))
+        for field, old, new in changed or ():
+            events.append((gid, node, host, scan_id, at, "changed", field, old, new))
     for row in track.gone:
         events.append((row.id, row.node, row.host, scan_id, at, "gone", None, row.last_seen, None))
     return events
+
+
+def _field_changes(db: Database, track: TrackPlan) -> dict[int, list[tuple[str, str | None, str | None]]]:
+    """``{position: changed fields}`` of the observations whose record differs from their previous one."""
+    compare = [(o, o.previous) for o in track.observed if o.changed_since_previous]
+    previous = _previous_records(db, {before.version_id for _, before in compare if before and before.version_id})
+    return {
+        o.position: changed_fields(previous[before.version_id], o.guest)
+        for o, before in compare
+        if before is not None and before.version_id in previous
+    }

@@ -8,7 +8,7 @@ stores them and ``rhev`` reconciles them. ``to_dict`` gives the JSON shape
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import MISSING, dataclass, field, fields
 from typing import Any, TypeVar
 
@@ -67,6 +67,12 @@ def record_json_bytes(record: object) -> bytes:
     guests per scan those two were more than half of an ``rscan --replay``.
     """
     return orjson.dumps(record, default=_json_default)
+
+
+def records_json_bytes(records: Iterable[object]) -> list[bytes]:
+    """:func:`record_json_bytes` of each record, without a Python call per record (a scan has 100,000)."""
+    dumps, default = orjson.dumps, _json_default
+    return [dumps(record, default=default) for record in records]
 
 
 def document_json_bytes(document: object) -> bytes:

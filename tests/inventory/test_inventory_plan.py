@@ -29,6 +29,8 @@ CASES = [
     ("new -n", {}, [(H1, ["kvm2"])], "n", {("kvm2", H1): "new"}),
     ("new -u", {}, [(H1, ["kvm2"])], "u", {("kvm2", H1): "skip"}),
     ("new, no flag", {}, [(H1, ["kvm2"])], None, {}),
+    ("new, no flag, one name repeated", {"kvm3": H2}, [(H1, ["kvm1", "kvm2"]), (H2, ["kvm3", "kvm1-other"])], None,
+     {("kvm1", H1): "conflict", ("kvm1", H2): "conflict"}),
     # A plain same guest.
     ("same -w", {"kvm2": H1}, [(H1, ["kvm2"])], "w", {("kvm2", H1): "update"}),
     ("same -u", {"kvm2": H1}, [(H1, ["kvm2"])], "u", {("kvm2", H1): "update"}),
