@@ -32,6 +32,13 @@ from vminv.privatedirs import make_private_dirs
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 
+# The page size of a new inventory file (SQLite's default is 4096). A
+# 20,000-guest first scan writes 43 MB: with 16 KiB pages its commit writes a
+# quarter as many WAL frames and checkpoints a quarter as many pages, which
+# halved the commit's CPU time (0.15 s -> 0.08 s). Existing files keep theirs:
+# a file in WAL mode cannot change its page size.
+NEW_FILE_PAGE_SIZE = 16384
+
 
 class DamagedDatabaseWarning(UserWarning):
     """A read went ahead on a file whose quick_check found damage."""
@@ -291,6 +298,9 @@ def open_sqlite(db_path: Path, *, create: bool, write: bool) -> SqliteDatabase:
         conn = _connect(db_path) if writable else _connect_read_only(db_path)
         db = SqliteDatabase(conn, db_path)
         if writable:
+            if db_path.stat().st_size == 0:
+                # Before anything writes the file's first page (then it is fixed).
+                conn.execute(f"PRAGMA page_size={NEW_FILE_PAGE_SIZE}")
             if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
                 conn.execute("PRAGMA journal_mode=WAL")
             # NORMAL is safe in WAL mode against a killed process; only a power

@@ -132,8 +132,8 @@ def test_a_damaged_database_is_one_line_that_says_what_to_do(simulate, sqlite_pa
     record_scan(db_path, simulate({H1: ["kvm1", "kvm2", "kvm3", "kvm4"]}, day=1), "w")
     with sqlite3.connect(db_path) as conn:
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        page = conn.execute("PRAGMA page_size").fetchone()[0]
     data = bytearray(db_path.read_bytes())
-    page = 4096
     data[3 * page : 4 * page] = b"\xff" * page  # a b-tree page of the schema's tables
     db_path.write_bytes(bytes(data))
     with pytest.raises(InventoryError, match="is damaged") as caught, pytest.warns(DamagedDatabaseWarning):
