@@ -21,10 +21,10 @@ from __future__ import annotations
 import os
 import sqlite3
 import warnings
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from vminv.inventory.db import BUSY_TIMEOUT_S, Database
 from vminv.inventory.errors import DamagedDatabaseError, DatabaseMissingError, InventoryError, SchemaVersionError
@@ -38,6 +38,16 @@ SQLITE_HEADER = b"SQLite format 3\x00"
 # halved the commit's CPU time (0.15 s -> 0.08 s). Existing files keep theirs:
 # a file in WAL mode cannot change its page size.
 NEW_FILE_PAGE_SIZE = 16384
+
+
+# Python's sqlite3 binds only int, float, str and bytearray directly: any other
+# value, None included, goes through its adapter registry, whose miss raises
+# and discards two AttributeErrors. A first scan binds about 200,000 NULLs
+# (20,000 guests), which made that a tenth of recording it. With an adapter
+# registered for None, the registry hits at once; the adapter returns None,
+# bound as NULL as before. dict.get of an empty dict returns None for any
+# argument, called in C: a cheaper identity for None than a lambda.
+sqlite3.register_adapter(type(None), cast("Callable[[None], None]", {}.get))
 
 
 class DamagedDatabaseWarning(UserWarning):
